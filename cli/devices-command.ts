@@ -1,0 +1,33 @@
+import { parseArgs } from 'node:util';
+import { SqliteStore } from '../cloud/store/sqlite-store.js';
+import { DEFAULT_GATEWAY_CONFIG } from '../cloud/gateway-config.js';
+
+export const DEVICES_HELP = `pommai devices: manage the devices a gateway accepts
+
+  pommai devices add ID [--db FILE]    register a device and print its new secret (shown once)
+  pommai devices list [--db FILE]      list registered devices`;
+
+export async function devicesCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const [action, id] = positionals;
+  if (values.help || !action) {
+    process.stdout.write(`${DEVICES_HELP}\n`);
+    return values.help ? 0 : 2;
+  }
+  const store = await SqliteStore.open(values.db ?? DEFAULT_GATEWAY_CONFIG.databasePath);
+  try {
+    if (action === 'add' && id) {
+      const secret = await store.addDevice(id);
+      process.stdout.write(`device ${id} registered. Its secret (shown only now):\n${secret}\n`);
+      return 0;
+    }
+    if (action === 'list') {
+      for (const device of await store.listDevices()) process.stdout.write(`${device.id}\t${device.createdAt}\n`);
+      return 0;
+    }
+    process.stderr.write(`${DEVICES_HELP}\n`);
+    return 2;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,61 @@
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { gatewayConfig } from '../cloud/gateway-config.js';
+import { startGateway } from '../cloud/gateway-main.js';
+import { createLog, isLogLevel } from './create-log.js';
+
+export const GATEWAY_HELP = `pommai gateway: run the cloud gateway (offline providers by default)
+
+  --host ADDR            address to listen on (default 127.0.0.1)
+  --port N               port (default 8787; 0 picks a free one)
+  --db FILE              SQLite database (default .pommai/gateway.db)
+  --log-level LEVEL      debug, info, warn or error (default info)
+  --pacing-rate R        play downlink R times faster than real time (tests only; default 1)
+  --pair-from-stdin      read "deviceId secret" lines on stdin and register them (used by pommai sim)
+
+Prints one JSON line {"type":"listening","url":...} on stdout once it accepts devices.`;
+
+export async function gatewayCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      db: { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      'pacing-rate': { type: 'string' },
+      'pair-from-stdin': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${GATEWAY_HELP}\n`);
+    return 0;
+  }
+  const level = values['log-level'];
+  if (!isLogLevel(level)) throw new Error(`--log-level must be debug, info, warn or error, got '${level}'`);
+  const log = createLog(level, { service: 'gateway' });
+  const config = gatewayConfig({
+    ...(values.host ? { host: values.host } : {}),
+    ...(values.port ? { port: Number(values.port) } : {}),
+    ...(values.db ? { databasePath: values.db } : {}),
+    ...(values['pacing-rate'] ? { pacing: { rate: Number(values['pacing-rate']) } } : {}),
+  });
+  const gateway = await startGateway(config, log);
+  if (values['pair-from-stdin']) {
+    // The simulator hands its device's secret over a pipe, never on a command line.
+    for await (const line of createInterface({ input: process.stdin, terminal: false })) {
+      const [deviceId, secret] = line.trim().split(/\s+/);
+      if (deviceId && secret) await gateway.store.addDeviceWithSecret(deviceId, secret);
+      break;
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ type: 'listening', url: gateway.url })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log('info', 'gateway stopping');
+  await gateway.stop();
+  return 0;
+}

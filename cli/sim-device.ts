@@ -1,0 +1,126 @@
+import { createInterface } from 'node:readline';
+import { deviceConfig } from '../device/device-config.js';
+import { startDevice } from '../device/device-main.js';
+import type { DeviceReport } from '../device/device-report.js';
+import type { Log } from '../device/log.js';
+import { createHardware, type Hardware } from '../hardware/hardware-factory.js';
+import { ScriptedButton } from '../hardware/sim/scripted-button.js';
+import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
+import { hasCaptureDevice } from '../hardware/sim/sound-card.js';
+import { ReportWaiter } from './report-waiter.js';
+import { reportPrinter } from './report-printer.js';
+import { synthesizeUtterance } from './synthesize-utterance.js';
+
+export type Step = { readonly say: string } | { readonly wav: string };
+
+export interface SimDeviceOptions {
+  readonly url: string;
+  readonly deviceId: string;
+  readonly secret: string;
+  /** Scripted turns; none means interactive. */
+  readonly steps: readonly Step[];
+  readonly out?: string;
+  readonly json: boolean;
+  /** 1 = real time. Playback and the microphone run this much faster (tests). */
+  readonly speed: number;
+  readonly log: Log;
+  readonly reconnect?: { initialMs: number; maxMs: number };
+}
+
+const TURN_TIMEOUT_MS = 120_000;
+
+/** Runs the device with simulated hardware until the script is done (or, interactive, until Ctrl-C). */
+export async function runSimDevice(options: SimDeviceOptions): Promise<number> {
+  const scripted = options.steps.length > 0;
+  const interactiveMic = !scripted && process.stdin.isTTY === true && (await hasCaptureDevice());
+  const hardware = await createHardware({
+    button: interactiveMic ? 'keyboard' : 'scripted',
+    leds: options.json ? 'recording' : 'terminal',
+    microphone: interactiveMic ? 'alsa' : 'wav',
+    speaker: 'sim',
+    speed: options.speed,
+    soundCard: options.speed === 1 ? 'auto' : 'off',
+    ...(options.out ? { speakerWavPath: options.out } : {}),
+  });
+  let toyName = 'toy';
+  const print = reportPrinter(options.json, () => toyName);
+  const waiter = new ReportWaiter();
+  const turns: DeviceReport[] = [];
+  const observe = (report: DeviceReport) => {
+    if (report.type === 'turn') turns.push(report);
+    print(report);
+    waiter.observe(report);
+  };
+  const config = deviceConfig({
+    gatewayUrl: options.url,
+    deviceId: options.deviceId,
+    secret: options.secret,
+    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+  });
+  const welcomed = waiter.next((r) => r.type === 'link' && r.up, 30_000, 'the gateway');
+  const runner = startDevice(config, hardware, options.log, (report) => {
+    if (report.type === 'link' && report.up) toyName = 'Pommai';
+    observe(report);
+  });
+  let failed = false;
+  try {
+    await welcomed;
+    if (scripted) await runScript(options.steps, hardware, runner, waiter);
+    else if (interactiveMic) await untilInterrupted('hold space to talk, Ctrl-C to quit');
+    else await typedTurns(hardware, runner, waiter, options.json);
+  } catch (error) {
+    failed = true;
+    print({ type: 'error', code: (error as { code?: string }).code ?? 'sim_failed', message: (error as Error).message, retryable: false });
+  } finally {
+    const traffic = runner.traffic;
+    await runner.stop();
+    await hardware.close();
+    print({
+      type: 'summary',
+      turns: turns.length,
+      bytesSent: traffic.bytesSent,
+      bytesReceived: traffic.bytesReceived,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      ...(options.out ? { out: options.out } : {}),
+    });
+  }
+  return failed ? 1 : 0;
+}
+
+async function runScript(steps: readonly Step[], hardware: Hardware, runner: ReturnType<typeof startDevice>, waiter: ReportWaiter): Promise<void> {
+  const button = hardware.button;
+  const mic = hardware.microphone;
+  if (!(button instanceof ScriptedButton) || !(mic instanceof WavMicrophone)) throw new Error('a script needs the scripted button and the WAV microphone');
+  for (const step of steps) {
+    if ('say' in step) mic.load(await synthesizeUtterance(step.say));
+    else await mic.loadWav(step.wav);
+    if (runner.state !== 'idle') await waiter.next((r) => r.type === 'state' && r.state === 'idle', TURN_TIMEOUT_MS, 'the toy to be idle');
+    let stopListening = () => {};
+    const spoken = new Promise<void>((resolve) => {
+      stopListening = mic.onUtteranceEnd(resolve);
+    });
+    const ended = waiter.next((r) => r.type === 'turn', TURN_TIMEOUT_MS, 'the end of the turn');
+    ended.catch(() => {});
+    button.press();
+    // The turn can end before the utterance does (the link dropped, the gateway cut it short).
+    await Promise.race([spoken, ended]).finally(stopListening);
+    button.release();
+    await ended;
+    if (runner.state !== 'idle') await waiter.next((r) => r.type === 'state' && (r.state === 'idle' || r.state === 'offline'), TURN_TIMEOUT_MS, 'the toy to be idle');
+  }
+}
+
+/** Without a microphone, a person types what the child says and espeak-ng says it into the simulated microphone. */
+async function typedTurns(hardware: Hardware, runner: ReturnType<typeof startDevice>, waiter: ReportWaiter, json: boolean): Promise<void> {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  if (!json) process.stderr.write('No microphone found: type what the child says and press Enter (Ctrl-D to quit).\n');
+  for await (const line of lines) {
+    const text = line.trim();
+    if (text) await runScript([{ say: text }], hardware, runner, waiter);
+  }
+}
+
+function untilInterrupted(message: string): Promise<void> {
+  process.stderr.write(`${message}\n`);
+  return new Promise((resolve) => process.once('SIGINT', () => resolve()));
+}

@@ -1,0 +1,356 @@
+import { randomUUID } from 'node:crypto';
+import type WebSocket from 'ws';
+import { createOpusDecoder, createOpusEncoder, type OpusEncoder } from '../audio/opus-codec.js';
+import {
+  AudioKind,
+  CloseCode,
+  DOWNLINK_AUDIO,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  UPLINK_AUDIO,
+  decodeAudioFrame,
+  encodeAudioFrame,
+  encodeMessage,
+  parseDeviceMessage,
+  type DeviceMessage,
+  type GatewayMessage,
+  type HelloMessage,
+  type ListenMessage,
+} from '../protocol/index.js';
+import { BoundedQueue } from './bounded-queue.js';
+import type { GatewayConfig } from './gateway-config.js';
+import type { Log } from './log.js';
+import type { ChatMessage } from './providers/llm/llm.js';
+import type { TurnLog } from './store/turn-log.js';
+import type { Store } from './store/store.js';
+import type { ToyProfile } from './toy-profile.js';
+import { runTurn, type TurnProviders } from './turn-pipeline.js';
+
+export interface SessionDeps {
+  readonly config: GatewayConfig;
+  readonly providers: TurnProviders;
+  readonly store: Store;
+  readonly turnLog: TurnLog;
+  readonly toy: ToyProfile;
+  readonly log: Log;
+  /** Called once the device proved who it is; returns false if the session must not go on. */
+  readonly claim: (deviceId: string, session: DeviceSession) => void;
+  readonly release: (deviceId: string, session: DeviceSession) => void;
+}
+
+/** Counters a parent, an operator or a test can read. */
+export interface SessionCounters {
+  framesReceived: number;
+  /** Audio outside listen start/stop, or of another turn: dropped, never heard. */
+  framesDropped: number;
+  framesSent: number;
+  badFrames: number;
+  turns: number;
+}
+
+interface ActiveTurn {
+  readonly turn: number;
+  readonly controller: AbortController;
+  readonly pcm: BoundedQueue<Int16Array>;
+  readonly decoder: ReturnType<typeof createOpusDecoder>;
+  readonly startedAt: Date;
+  listening: boolean;
+  listenStoppedAt?: number;
+  /** Uplink frames taken into this turn, bounded by maxUtteranceFrames. */
+  accepted: number;
+}
+
+const MAX_HISTORY_MESSAGES = 12;
+
+/**
+ * One connected device: the handshake, then turns. Everything the device sends
+ * is validated; bad input is answered with an error and the session lives on,
+ * except where the contract says the connection must close.
+ */
+export class DeviceSession {
+  readonly id = randomUUID();
+  private deviceId: string | undefined;
+  private authenticating = false;
+  private active: ActiveTurn | undefined;
+  private history: ChatMessage[] = [];
+  private encoder: OpusEncoder | undefined;
+  private helloTimer: NodeJS.Timeout;
+  private silenceTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Turns still unwinding (an aborted turn finishes and is logged after the abort). */
+  private readonly running = new Set<Promise<void>>();
+  readonly counters: SessionCounters = { framesReceived: 0, framesDropped: 0, framesSent: 0, badFrames: 0, turns: 0 };
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly deps: SessionDeps,
+  ) {
+    this.helloTimer = setTimeout(() => this.close(CloseCode.HelloTimeout, 'no hello in time'), deps.config.helloTimeoutMs);
+    socket.on('message', (data, isBinary) => {
+      // ws still delivers frames that arrive during the closing handshake: they must not start turns.
+      if (this.closed) return;
+      this.heard();
+      if (isBinary) this.receiveAudio(data as Buffer);
+      else this.receiveText(data.toString());
+    });
+    socket.on('close', () => this.ended());
+    socket.on('error', (error) => deps.log('debug', 'socket error', { session: this.id, error: error.message }));
+  }
+
+  /** Resolves when every turn of this session has finished and been handed to the turn log. */
+  async settled(): Promise<void> {
+    await Promise.all(this.running);
+  }
+
+  get device(): string | undefined {
+    return this.deviceId;
+  }
+
+  /** Closes the connection with a contract close code; the turn in flight is aborted and logged. */
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.deps.log('info', 'closing session', { session: this.id, device: this.deviceId, code, reason });
+    this.socket.close(code, reason);
+    this.ended();
+  }
+
+  private ended(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    clearTimeout(this.silenceTimer);
+    this.abortTurn('disconnected');
+    if (this.deviceId) this.deps.release(this.deviceId, this);
+  }
+
+  /** The device must be heard from at least every heartbeat interval plus timeout. */
+  private heard(): void {
+    if (!this.deviceId || this.closed) return;
+    clearTimeout(this.silenceTimer);
+    const { intervalMs, timeoutMs } = this.deps.config.heartbeat;
+    this.silenceTimer = setTimeout(() => this.close(CloseCode.HeartbeatTimeout, 'nothing heard from the device'), intervalMs + timeoutMs);
+  }
+
+  private send(message: GatewayMessage): void {
+    if (this.closed) return;
+    this.socket.send(encodeMessage(message));
+  }
+
+  private error(code: string, message: string, retryable: boolean, turn?: number): void {
+    this.send({ type: 'error', code, message, retryable, ...(turn === undefined ? {} : { turn }) });
+  }
+
+  private receiveText(text: string): void {
+    const parsed = parseDeviceMessage(text);
+    if (!parsed.ok) {
+      this.counters.badFrames++;
+      this.deps.log('warn', 'bad frame from device', { session: this.id, device: this.deviceId, code: parsed.error.code, detail: parsed.error.message });
+      this.error(parsed.error.code, parsed.error.message, false);
+      if (parsed.error.code === ErrorCode.VersionMismatch) this.close(CloseCode.VersionMismatch, 'protocol version mismatch');
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'hello') return void this.hello(message);
+    if (!this.deviceId) {
+      this.error(ErrorCode.NotReady, `'${message.type}' before hello`, false);
+      this.close(CloseCode.ProtocolError, 'the first message must be hello');
+      return;
+    }
+    this.dispatch(message);
+  }
+
+  private dispatch(message: Exclude<DeviceMessage, HelloMessage>): void {
+    switch (message.type) {
+      case 'listen':
+        return message.state === 'start' ? this.listenStart(message) : this.listenStop(message);
+      case 'abort':
+        if (this.active?.turn === message.turn) this.abortTurn(`device: ${message.reason}`);
+        return;
+      case 'ping':
+        return this.send({ type: 'pong', id: message.id });
+      case 'pong':
+        return;
+    }
+  }
+
+  private async hello(hello: HelloMessage): Promise<void> {
+    if (this.deviceId || this.authenticating) {
+      this.error(ErrorCode.DuplicateHello, 'this session has already said hello', false);
+      return;
+    }
+    if (hello.version !== PROTOCOL_VERSION) {
+      this.error(ErrorCode.VersionMismatch, `gateway speaks protocol ${PROTOCOL_VERSION}, device sent ${hello.version}`, false);
+      this.close(CloseCode.VersionMismatch, 'protocol version mismatch');
+      return;
+    }
+    if (hello.audio.sampleRate !== UPLINK_AUDIO.sampleRate || hello.audio.frameMs !== UPLINK_AUDIO.frameMs) {
+      this.error(ErrorCode.InvalidMessage, `uplink audio must be opus ${UPLINK_AUDIO.sampleRate} Hz in ${UPLINK_AUDIO.frameMs} ms frames`, false);
+      this.close(CloseCode.ProtocolError, 'unsupported audio parameters');
+      return;
+    }
+    this.authenticating = true;
+    // The hello came in time; a slow secret check must not be mistaken for a silent device.
+    clearTimeout(this.helloTimer);
+    let known = false;
+    try {
+      known = await this.deps.store.verifyDevice(hello.deviceId, hello.secret);
+    } catch (error) {
+      this.deps.log('error', 'cannot check device secret', { session: this.id, error: (error as Error).message });
+      this.error(ErrorCode.Busy, 'the gateway cannot check devices right now', true);
+      this.close(CloseCode.GoingAway, 'store unavailable');
+      return;
+    }
+    if (this.closed) return;
+    if (!known) {
+      this.deps.log('warn', 'device refused', { session: this.id, device: hello.deviceId });
+      this.error(ErrorCode.Unauthorized, 'unknown device or wrong secret', false);
+      this.close(CloseCode.Unauthorized, 'unauthorized');
+      return;
+    }
+    clearTimeout(this.helloTimer);
+    this.deviceId = hello.deviceId;
+    this.deps.claim(hello.deviceId, this);
+    this.heard();
+    this.deps.log('info', 'device connected', { session: this.id, device: hello.deviceId, firmware: hello.firmware });
+    const { heartbeat, volume } = this.deps.config;
+    this.send({
+      type: 'welcome',
+      version: PROTOCOL_VERSION,
+      sessionId: this.id,
+      audio: DOWNLINK_AUDIO,
+      toy: { name: this.deps.toy.name, volume },
+      heartbeat,
+    });
+  }
+
+  private listenStart(message: ListenMessage): void {
+    if (this.active?.turn === message.turn) {
+      this.error(ErrorCode.TurnInProgress, `turn ${message.turn} has already started`, false, message.turn);
+      return;
+    }
+    // A new turn supersedes whatever is still running: the child spoke again.
+    this.abortTurn('superseded');
+    const turn: ActiveTurn = {
+      turn: message.turn,
+      controller: new AbortController(),
+      pcm: new BoundedQueue(this.deps.config.maxUtteranceFrames),
+      decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate),
+      startedAt: new Date(),
+      listening: true,
+      accepted: 0,
+    };
+    this.active = turn;
+    this.counters.turns++;
+    const done = this.run(turn).catch((error: unknown) => {
+      this.deps.log('error', 'turn crashed', { session: this.id, turn: turn.turn, error: (error as Error).message });
+    });
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
+  }
+
+  private listenStop(message: ListenMessage): void {
+    const turn = this.active;
+    if (!turn || turn.turn !== message.turn || !turn.listening) return;
+    turn.listening = false;
+    turn.listenStoppedAt = performance.now();
+    turn.pcm.end();
+  }
+
+  private receiveAudio(data: Buffer): void {
+    this.counters.framesReceived++;
+    if (!this.deviceId) {
+      this.error(ErrorCode.NotReady, 'audio before hello', false);
+      this.close(CloseCode.ProtocolError, 'the first message must be hello');
+      return;
+    }
+    const decoded = decodeAudioFrame(data);
+    if (!decoded.ok) {
+      this.counters.badFrames++;
+      this.error(decoded.error.code, decoded.error.message, false);
+      return;
+    }
+    const frame = decoded.frame;
+    const turn = this.active;
+    if (frame.kind !== AudioKind.Microphone || !turn || !turn.listening || frame.turn !== turn.turn) {
+      this.counters.framesDropped++;
+      return;
+    }
+    let pcm: Int16Array;
+    try {
+      pcm = turn.decoder.decode(frame.payload);
+    } catch (error) {
+      this.counters.badFrames++;
+      this.error(ErrorCode.MalformedFrame, `audio frame ${frame.sequence} of turn ${turn.turn} is not Opus: ${(error as Error).message}`, false);
+      return;
+    }
+    // A child holding the button forever must not grow memory without bound: past the longest
+    // utterance, audio is dropped and counted, and the turn waits for the device's own listen stop.
+    if (turn.accepted >= this.deps.config.maxUtteranceFrames || !turn.pcm.push(pcm)) {
+      this.counters.framesDropped++;
+      return;
+    }
+    turn.accepted++;
+  }
+
+  private abortTurn(reason: string): void {
+    const turn = this.active;
+    if (!turn) return;
+    this.active = undefined;
+    turn.controller.abort(new Error(reason));
+    turn.pcm.end();
+  }
+
+  private async run(turn: ActiveTurn): Promise<void> {
+    this.encoder ??= createOpusEncoder({ sampleRate: DOWNLINK_AUDIO.sampleRate, frameMs: DOWNLINK_AUDIO.frameMs, bitrate: this.deps.config.downlinkBitrate, application: 'audio' });
+    const number = turn.turn;
+    let sequence = 0;
+    const result = await runTurn(
+      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, history: this.history, toy: this.deps.toy },
+      this.deps.providers,
+      {
+        transcript: (text) => this.send({ type: 'transcript', turn: number, text }),
+        reply: (index, text) => this.send({ type: 'reply', turn: number, index, text }),
+        speakStart: () => this.send({ type: 'speak', state: 'start', turn: number }),
+        audio: (payload) => {
+          if (this.closed) return;
+          this.socket.send(encodeAudioFrame({ kind: AudioKind.Voice, turn: number, sequence: sequence++, payload }));
+          this.counters.framesSent++;
+        },
+      },
+      { downlink: DOWNLINK_AUDIO, encoder: this.encoder, pacing: this.deps.config.pacing, sentenceQueue: 4 },
+      turn.controller.signal,
+    );
+    if (result.outcome !== 'aborted') {
+      this.send({ type: 'metrics', turn: number, timings: result.timings });
+      // A failed turn that still spoke its kind fallback ends like any other; a silent one is an error.
+      if (result.outcome === 'failed' && !result.spoke) this.error(ErrorCode.TurnFailed, result.error?.message ?? 'turn failed', true, number);
+      else this.send({ type: 'speak', state: 'stop', turn: number });
+    }
+    if (result.transcript && result.reply && result.outcome === 'answered') {
+      this.history.push({ role: 'user', content: result.transcript }, { role: 'assistant', content: result.reply });
+      this.history = this.history.slice(-MAX_HISTORY_MESSAGES);
+    }
+    if (this.active === turn) this.active = undefined;
+    this.deps.log(result.outcome === 'failed' ? 'error' : 'info', 'turn ended', {
+      session: this.id,
+      device: this.deviceId,
+      turn: number,
+      outcome: result.outcome,
+      timings: result.timings,
+      ...(result.error ? { error: result.error } : {}),
+    });
+    this.deps.turnLog.record({
+      id: randomUUID(),
+      deviceId: this.deviceId ?? 'unknown',
+      sessionId: this.id,
+      turn: number,
+      startedAt: turn.startedAt.toISOString(),
+      transcript: result.transcript,
+      reply: result.reply,
+      outcome: result.outcome,
+      safety: result.safety,
+      timings: result.timings,
+      ...(result.error ? { error: result.error } : {}),
+    });
+  }
+}

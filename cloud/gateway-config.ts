@@ -1,0 +1,67 @@
+import { HELLO_TIMEOUT_MS } from '../protocol/index.js';
+import type { PacingOptions } from './pace-frames.js';
+
+/** Everything the gateway reads at start-up, validated once and frozen. */
+export interface GatewayConfig {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** SQLite database file. */
+  readonly databasePath: string;
+  readonly helloTimeoutMs: number;
+  /** Told to devices in the welcome: they ping this often and give up after timeoutMs. */
+  readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
+  readonly pacing: Omit<PacingOptions, 'frameMs'>;
+  readonly downlinkBitrate: number;
+  /** The longest utterance kept, in uplink frames (60 ms each). */
+  readonly maxUtteranceFrames: number;
+  readonly maxSessions: number;
+  /** Playback volume sent to devices, 0..100. */
+  readonly volume: number;
+}
+
+export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
+  host: '127.0.0.1',
+  port: 8787,
+  databasePath: '.pommai/gateway.db',
+  helloTimeoutMs: HELLO_TIMEOUT_MS,
+  heartbeat: Object.freeze({ intervalMs: 10_000, timeoutMs: 5000 }),
+  pacing: Object.freeze({ leadMs: 600, rate: 1 }),
+  downlinkBitrate: 24_000,
+  maxUtteranceFrames: 500,
+  maxSessions: 500,
+  volume: 70,
+});
+
+export class ConfigError extends Error {
+  readonly code = 'bad_config';
+  readonly retryable = false;
+}
+
+type Overrides = { -readonly [K in keyof GatewayConfig]?: GatewayConfig[K] extends object ? Partial<GatewayConfig[K]> : GatewayConfig[K] };
+
+/** Merges overrides into the defaults and checks every value; errors name the bad key. */
+export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
+  const merged = {
+    ...DEFAULT_GATEWAY_CONFIG,
+    ...overrides,
+    heartbeat: { ...DEFAULT_GATEWAY_CONFIG.heartbeat, ...overrides.heartbeat },
+    pacing: { ...DEFAULT_GATEWAY_CONFIG.pacing, ...overrides.pacing },
+  };
+  const int = (key: string, value: number, min: number, max: number) => {
+    if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`gateway config '${key}' must be an integer in ${min}..${max}, got ${value}`);
+  };
+  int('port', merged.port, 0, 65535);
+  int('helloTimeoutMs', merged.helloTimeoutMs, 100, 600_000);
+  int('heartbeat.intervalMs', merged.heartbeat.intervalMs, 100, 600_000);
+  int('heartbeat.timeoutMs', merged.heartbeat.timeoutMs, 100, 600_000);
+  int('pacing.leadMs', merged.pacing.leadMs, 60, 10_000);
+  int('downlinkBitrate', merged.downlinkBitrate, 6000, 128_000);
+  int('maxUtteranceFrames', merged.maxUtteranceFrames, 10, 10_000);
+  int('maxSessions', merged.maxSessions, 1, 100_000);
+  int('volume', merged.volume, 0, 100);
+  if (!(merged.pacing.rate > 0 && merged.pacing.rate <= 1000)) throw new ConfigError(`gateway config 'pacing.rate' must be in (0, 1000], got ${merged.pacing.rate}`);
+  if (typeof merged.host !== 'string' || merged.host === '') throw new ConfigError("gateway config 'host' must be a host name or address");
+  if (typeof merged.databasePath !== 'string' || merged.databasePath === '') throw new ConfigError("gateway config 'databasePath' must be a file path");
+  return Object.freeze({ ...merged, heartbeat: Object.freeze(merged.heartbeat), pacing: Object.freeze(merged.pacing) });
+}

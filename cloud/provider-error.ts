@@ -1,0 +1,21 @@
+/**
+ * The one error type every provider and stage throws. `retryable` says whether
+ * trying the same call again may help; only the turn decides to retry or fall back.
+ */
+export class ProviderError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProviderError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** The error an aborted stage rejects with, so callers can tell a cut turn from a failure. */
+export function abortError(signal: AbortSignal): ProviderError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+  return new ProviderError('aborted', `turn aborted: ${reason}`, { retryable: false });
+}

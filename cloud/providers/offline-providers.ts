@@ -1,0 +1,20 @@
+import type { Log } from '../log.js';
+import type { ToyProfile } from '../toy-profile.js';
+import type { TurnProviders } from '../turn-pipeline.js';
+import { companionPhrases } from './llm/companion-phrases.js';
+import { OfflineCompanion } from './llm/offline-companion.js';
+import { LocalSafetyFilter } from './safety/local-safety-filter.js';
+import { PocketsphinxStt } from './stt/pocketsphinx-stt.js';
+import { EspeakTts } from './tts/espeak-tts.js';
+import { DOWNLINK_AUDIO } from '../../protocol/index.js';
+
+/** The providers that need no key and no network: the embedded default. */
+export function createOfflineProviders(toy: ToyProfile, log: Log): TurnProviders {
+  void log;
+  return {
+    stt: new PocketsphinxStt({ phrases: companionPhrases(toy) }),
+    llm: new OfflineCompanion(),
+    tts: new EspeakTts({ sampleRate: DOWNLINK_AUDIO.sampleRate }),
+    safety: new LocalSafetyFilter(),
+  };
+}

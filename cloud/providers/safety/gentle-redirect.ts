@@ -1,0 +1,32 @@
+import type { ToyProfile } from '../../toy-profile.js';
+import type { SafetyCategory, SafetyDirection } from './safety-filter.js';
+
+/**
+ * What the toy says instead when a safety check blocks the child's words ('input') or its own
+ * reply ('output'). Never scolds, never repeats what was blocked, and always offers something to do.
+ */
+export function gentleRedirect(toy: ToyProfile, category: SafetyCategory | undefined, direction: SafetyDirection): string {
+  if (direction === 'output') {
+    return `Oops, ${toy.name} got a little muddled. Let's talk about something else! Do you want to hear a story?`;
+  }
+  switch (category) {
+    case 'self_harm':
+      return (
+        `${toy.name} cares about you very much. That sounds like a big feeling, and big feelings are ` +
+        'easier to carry together. Please tell a grown-up you trust, like a parent, a carer or your ' +
+        'teacher, how you feel. They want to help you.'
+      );
+    case 'personal_info':
+      return (
+        'That sounds like private information! Things like your address, your phone number and your ' +
+        'full name are special secrets, just for the grown-ups you trust. Shall we play a game instead?'
+      );
+    case 'violence':
+      return (
+        "Let's be gentle and kind. If anything is worrying you, a grown-up you trust can help. " +
+        'Do you want to hear a story?'
+      );
+    default:
+      return "Let's talk about something else! Do you want to hear a story, a song or a joke?";
+  }
+}

@@ -1,0 +1,218 @@
+import { execFileSync } from 'node:child_process';
+import { accessSync, chmodSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t from 'tap';
+import type { Test } from 'tap';
+import { ProviderError } from '../provider-error.js';
+import { SqliteStore } from './sqlite-store.js';
+import { fillStore } from './fill-store.js';
+import { sampleTurn, storeContract } from './store-contract.js';
+
+const contractDir = t.testdir();
+let contractFiles = 0;
+storeContract(t, 'SqliteStore', () => SqliteStore.open(join(contractDir, `contract-${++contractFiles}.db`)));
+
+async function openStore(t: Test, path: string, options?: Parameters<typeof SqliteStore.open>[1]): Promise<SqliteStore> {
+  const store = await SqliteStore.open(path, options);
+  t.teardown(() => store.close());
+  return store;
+}
+
+function inspect(t: Test, path: string): Database.Database {
+  const db = new Database(path);
+  t.teardown(() => db.close());
+  return db;
+}
+
+async function failure(t: Test, work: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await work;
+  } catch (err) {
+    t.type(err, ProviderError);
+    return err as ProviderError;
+  }
+  t.fail('expected a failure');
+  return new ProviderError('none', 'did not fail');
+}
+
+t.test('creates missing directories, uses WAL, records the schema version', async (t) => {
+  const path = join(t.testdir(), 'a', 'b', 'pommai.db');
+  const store = await openStore(t, path);
+  await store.saveTurn(sampleTurn());
+  await store.close();
+  const db = inspect(t, path);
+  t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1]);
+});
+
+t.test('migrations run once; reopening keeps data and schema', async (t) => {
+  const path = join(t.testdir(), 'pommai.db');
+  const first = await SqliteStore.open(path);
+  const secret = await first.addDevice('toy-1');
+  await first.saveTurn(sampleTurn());
+  await first.close();
+  for (let i = 0; i < 2; i++) {
+    const again = await SqliteStore.open(path);
+    t.strictSame(await again.listTurns({}), [sampleTurn()], `turns survive reopen ${i + 1}`);
+    t.equal(await again.verifyDevice('toy-1', secret), true, `devices survive reopen ${i + 1}`);
+    await again.close();
+  }
+  const db = inspect(t, path);
+  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1], 'no migration ran twice');
+});
+
+t.test('refuses a database written by newer code', async (t) => {
+  const path = join(t.testdir(), 'pommai.db');
+  await (await SqliteStore.open(path)).close();
+  const db = new Database(path);
+  db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (99, ?)').run(new Date().toISOString());
+  db.close();
+  const err = await failure(t, SqliteStore.open(path));
+  t.equal(err.code, 'store_unavailable');
+  t.equal(err.retryable, false);
+  t.match(err.message, /v99 is newer/);
+});
+
+t.test('device secrets are kept only as salted hashes', async (t) => {
+  const path = join(t.testdir(), 'pommai.db');
+  const store = await openStore(t, path);
+  const shared = 'the same pairing secret';
+  await store.addDeviceWithSecret('toy-1', shared);
+  await store.addDeviceWithSecret('toy-2', shared);
+  const generated = await store.addDevice('toy-3');
+  await store.close();
+  const bytes = readFileSync(path);
+  t.equal(bytes.includes(shared), false, 'the chosen secret is not in the file');
+  t.equal(bytes.includes(generated), false, 'the generated secret is not in the file');
+  const hashes = inspect(t, path).prepare('SELECT secret_hash FROM devices ORDER BY id').pluck().all() as string[];
+  t.equal(hashes.length, 3);
+  t.not(hashes[0], hashes[1], 'one secret on two devices hashes differently');
+  for (const hash of hashes) t.match(hash, /^scrypt\$/);
+});
+
+t.test('a full store fails with store_full, retryable, and works again once space is freed', async (t) => {
+  const store = await openStore(t, join(t.testdir(), 'pommai.db'), { maxSizeBytes: 96 * 1024 });
+  const { saved, error } = await fillStore(store);
+  t.ok(saved > 0, `${saved} turns fitted first`);
+  t.equal(error.code, 'store_full');
+  t.equal(error.retryable, true);
+  t.match(error.message, /SQLITE_FULL/);
+  const again = await failure(t, store.saveTurn(sampleTurn({ id: 'kid-1' })));
+  t.equal(again.code, 'store_full', 'it stays full, it does not swallow the write');
+  t.equal((await store.listTurns({ deviceId: 'toy-1' })).length, 0);
+  t.equal(await store.deleteTurns('filler'), saved);
+  await store.saveTurn(sampleTurn({ id: 'kid-1' }));
+  t.equal((await store.listTurns({ deviceId: 'toy-1' }))[0]?.id, 'kid-1');
+});
+
+t.test('a read-only open reads, and every write fails with store_unavailable', async (t) => {
+  const path = join(t.testdir(), 'pommai.db');
+  const writer = await SqliteStore.open(path);
+  await writer.saveTurn(sampleTurn());
+  await writer.close();
+  const reader = await openStore(t, path, { readonly: true });
+  t.strictSame(await reader.listTurns({}), [sampleTurn()]);
+  const writes = [() => reader.saveTurn(sampleTurn({ id: 'turn-2' })), () => reader.addDevice('toy-1'), () => reader.deleteTurns('toy-1')];
+  for (const write of writes) {
+    const err = await failure(t, write());
+    t.equal(err.code, 'store_unavailable');
+    t.equal(err.retryable, false);
+    t.match(err.message, /SQLITE_READONLY/);
+  }
+});
+
+t.test('a read-only open of a missing or unmigrated file fails clearly', async (t) => {
+  const dir = t.testdir();
+  const missing = await failure(t, SqliteStore.open(join(dir, 'missing.db'), { readonly: true }));
+  t.equal(missing.code, 'store_unavailable');
+  new Database(join(dir, 'empty.db')).close();
+  const empty = await failure(t, SqliteStore.open(join(dir, 'empty.db'), { readonly: true }));
+  t.equal(empty.code, 'store_unavailable');
+  t.match(empty.message, /needs migrating/);
+});
+
+t.test('a database file the process may not write fails with store_unavailable', async (t) => {
+  const path = join(t.testdir(), 'pommai.db');
+  await (await SqliteStore.open(path)).close();
+  chmodSync(path, 0o444);
+  let immutable = false;
+  if (writable(path)) {
+    // A privileged process ignores file modes; the immutable attribute binds it too.
+    try {
+      execFileSync('chattr', ['+i', path], { stdio: 'ignore' });
+      immutable = true;
+    } catch {
+      t.plan(0, 'this process can write any file and cannot set the immutable attribute here');
+      return;
+    }
+  }
+  let err: ProviderError | undefined;
+  let store: SqliteStore | undefined;
+  try {
+    store = await SqliteStore.open(path);
+    await store.saveTurn(sampleTurn());
+  } catch (caught) {
+    err = caught as ProviderError;
+  } finally {
+    await store?.close();
+    // Undone here rather than in a teardown, which would run after tap tries to remove the directory.
+    if (immutable) execFileSync('chattr', ['-i', path], { stdio: 'ignore' });
+    chmodSync(path, 0o644);
+  }
+  t.type(err, ProviderError, 'opening or writing failed');
+  t.equal(err?.code, 'store_unavailable');
+  t.equal(err?.retryable, false);
+});
+
+t.test('a locked database fails with store_unavailable, retryable, after the busy timeout', async (t) => {
+  const path = join(t.testdir(), 'pommai.db');
+  const store = await openStore(t, path, { busyTimeoutMs: 20 });
+  const other = inspect(t, path);
+  other.exec('BEGIN IMMEDIATE');
+  const err = await failure(t, store.saveTurn(sampleTurn()));
+  t.equal(err.code, 'store_unavailable');
+  t.equal(err.retryable, true);
+  t.match(err.message, /SQLITE_BUSY/);
+  other.exec('ROLLBACK');
+  await store.saveTurn(sampleTurn());
+  t.equal((await store.listTurns({})).length, 1);
+});
+
+t.test('cannot open where a file stands in for the directory', async (t) => {
+  const dir = t.testdir();
+  writeFileSync(join(dir, 'not-a-dir'), '');
+  const err = await failure(t, SqliteStore.open(join(dir, 'not-a-dir', 'pommai.db')));
+  t.equal(err.code, 'store_unavailable');
+  t.equal(err.retryable, false);
+});
+
+t.test('a closed store refuses work; closing twice is fine', async (t) => {
+  const store = await SqliteStore.open(join(t.testdir(), 'pommai.db'));
+  await store.close();
+  await store.close();
+  const err = await failure(t, store.listTurns({}));
+  t.equal(err.code, 'store_unavailable');
+  t.equal(err.retryable, false);
+});
+
+t.test('bad input is refused with its own code', async (t) => {
+  const store = await openStore(t, join(t.testdir(), 'pommai.db'));
+  t.equal((await failure(t, store.saveTurn(sampleTurn({ startedAt: 'yesterday' })))).code, 'invalid_turn');
+  t.equal((await failure(t, store.listTurns({ limit: -1 }))).code, 'invalid_query');
+  t.equal((await failure(t, store.listTurns({ limit: 1.5 }))).code, 'invalid_query');
+  t.equal((await failure(t, store.addDevice(''))).code, 'invalid_device_id');
+  t.equal((await failure(t, store.addDeviceWithSecret('toy-1', ''))).code, 'invalid_secret');
+  t.equal((await failure(t, store.addDeviceWithSecret('toy-1', 'x'.repeat(257)))).code, 'invalid_secret');
+  t.strictSame(await store.listDevices(), [], 'nothing half-registered');
+  t.equal(await store.verifyDevice('toy-1', 'x'.repeat(100_000)), false);
+});
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

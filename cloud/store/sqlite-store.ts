@@ -1,0 +1,237 @@
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { ProviderError } from '../provider-error.js';
+import type { DeviceRecord, SafetyRecord, Store, TurnOutcome, TurnRecord } from './store.js';
+import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
+import { migrate, requireLatest } from './sqlite-migrations.js';
+import { sqliteError } from './sqlite-error.js';
+
+export interface SqliteStoreOptions {
+  /** Caps the file (rounded down to whole pages): past it writes fail with `store_full` instead of filling the disk. */
+  readonly maxSizeBytes?: number;
+  /** For readers such as a dashboard process: never migrates, every write fails with `store_unavailable`. */
+  readonly readonly?: boolean;
+  /** How long a write waits for another connection's lock. The wait blocks the event loop, so keep it short. */
+  readonly busyTimeoutMs?: number;
+}
+
+export const DEFAULT_TURN_LIMIT = 50;
+export const MAX_TURN_LIMIT = 1000;
+const MAX_DEVICE_ID_LENGTH = 128;
+
+interface TurnRow {
+  id: string;
+  device_id: string;
+  session_id: string;
+  turn: number;
+  started_at: string;
+  transcript: string;
+  reply: string;
+  outcome: string;
+  safety: string;
+  timings: string;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+interface DeviceRow {
+  id: string;
+  created_at: string;
+}
+
+const TURN_COLUMNS =
+  'id, device_id, session_id, turn, started_at, transcript, reply, outcome, safety, timings, error_code, error_message';
+
+/** The gateway's default Store: one SQLite file in WAL mode, driven synchronously through better-sqlite3. */
+export class SqliteStore implements Store {
+  readonly #db: BetterSqlite3.Database;
+  readonly #path: string;
+  readonly #saveTurn: BetterSqlite3.Statement<[Record<string, unknown>]>;
+  readonly #listTurns: BetterSqlite3.Statement<[number], TurnRow>;
+  readonly #listDeviceTurns: BetterSqlite3.Statement<[string, number], TurnRow>;
+  readonly #deleteTurns: BetterSqlite3.Statement<[string]>;
+  readonly #putDevice: BetterSqlite3.Statement<[string, string, string]>;
+  readonly #deviceHash: BetterSqlite3.Statement<[string], string>;
+  readonly #listDevices: BetterSqlite3.Statement<[], DeviceRow>;
+  #closed = false;
+
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const readonly = options.readonly ?? false;
+    const busyTimeoutMs = options.busyTimeoutMs ?? 2000;
+    if (!readonly) {
+      try {
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw sqliteError(err, `cannot create the directory for ${path}`);
+      }
+    }
+    let db: BetterSqlite3.Database | undefined;
+    try {
+      const Database = loadDriver();
+      db = new Database(path, { readonly, fileMustExist: readonly });
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      if (readonly) {
+        requireLatest(db);
+      } else {
+        db.pragma('journal_mode = WAL');
+        // In WAL mode NORMAL survives a crashed process; only power loss can cost the last commits,
+        // while FULL would put an fsync on the event loop for every turn.
+        db.pragma('synchronous = NORMAL');
+        migrate(db);
+      }
+      if (options.maxSizeBytes !== undefined) {
+        const pageSize = db.pragma('page_size', { simple: true }) as number;
+        db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSizeBytes / pageSize))}`);
+      }
+      return new SqliteStore(db, path);
+    } catch (err) {
+      db?.close();
+      throw sqliteError(err, `cannot open the store at ${path}`);
+    }
+  }
+
+  private constructor(db: BetterSqlite3.Database, path: string) {
+    this.#db = db;
+    this.#path = path;
+    this.#saveTurn = db.prepare<[Record<string, unknown>]>(`
+      INSERT INTO turns (id, device_id, session_id, turn, started_at, started_ms, transcript, reply,
+                         outcome, safety, timings, error_code, error_message)
+      VALUES (@id, @deviceId, @sessionId, @turn, @startedAt, @startedMs, @transcript, @reply,
+              @outcome, @safety, @timings, @errorCode, @errorMessage)
+      ON CONFLICT (id) DO UPDATE SET
+        device_id = excluded.device_id, session_id = excluded.session_id, turn = excluded.turn,
+        started_at = excluded.started_at, started_ms = excluded.started_ms,
+        transcript = excluded.transcript, reply = excluded.reply, outcome = excluded.outcome,
+        safety = excluded.safety, timings = excluded.timings,
+        error_code = excluded.error_code, error_message = excluded.error_message`);
+    this.#listTurns = db.prepare<[number], TurnRow>(
+      `SELECT ${TURN_COLUMNS} FROM turns ORDER BY started_ms DESC, rowid DESC LIMIT ?`,
+    );
+    this.#listDeviceTurns = db.prepare<[string, number], TurnRow>(
+      `SELECT ${TURN_COLUMNS} FROM turns WHERE device_id = ? ORDER BY started_ms DESC, rowid DESC LIMIT ?`,
+    );
+    this.#deleteTurns = db.prepare<[string]>('DELETE FROM turns WHERE device_id = ?');
+    // Re-adding keeps created_at: the device is the same one, only its secret changes.
+    this.#putDevice = db.prepare<[string, string, string]>(`
+      INSERT INTO devices (id, secret_hash, created_at) VALUES (?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash`);
+    this.#deviceHash = db.prepare<[string], string>('SELECT secret_hash FROM devices WHERE id = ?').pluck();
+    this.#listDevices = db.prepare<[], DeviceRow>('SELECT id, created_at FROM devices ORDER BY created_at, id');
+  }
+
+  /** Saving an id that exists replaces it, so a retried save never duplicates a turn. */
+  async saveTurn(turn: TurnRecord): Promise<void> {
+    const startedMs = Date.parse(turn.startedAt);
+    if (Number.isNaN(startedMs)) {
+      throw new ProviderError('invalid_turn', `turn ${turn.id} has an unreadable startedAt`);
+    }
+    this.#run('save a turn', () =>
+      this.#saveTurn.run({
+        id: turn.id,
+        deviceId: turn.deviceId,
+        sessionId: turn.sessionId,
+        turn: turn.turn,
+        startedAt: turn.startedAt,
+        startedMs,
+        transcript: turn.transcript,
+        reply: turn.reply,
+        outcome: turn.outcome,
+        safety: JSON.stringify(turn.safety),
+        timings: JSON.stringify(turn.timings),
+        errorCode: turn.error?.code ?? null,
+        errorMessage: turn.error?.message ?? null,
+      }),
+    );
+  }
+
+  async listTurns(query: { deviceId?: string; limit?: number }): Promise<TurnRecord[]> {
+    const limit = turnLimit(query.limit);
+    const rows = this.#run('list turns', () =>
+      query.deviceId === undefined
+        ? this.#listTurns.all(limit)
+        : this.#listDeviceTurns.all(query.deviceId, limit),
+    );
+    return rows.map(toTurn);
+  }
+
+  async deleteTurns(deviceId: string): Promise<number> {
+    return this.#run('delete turns', () => this.#deleteTurns.run(deviceId).changes);
+  }
+
+  async addDevice(deviceId: string): Promise<string> {
+    const secret = newDeviceSecret();
+    await this.addDeviceWithSecret(deviceId, secret);
+    return secret;
+  }
+
+  async addDeviceWithSecret(deviceId: string, secret: string): Promise<void> {
+    checkDeviceId(deviceId);
+    const hash = await hashDeviceSecret(secret);
+    this.#run('add a device', () => this.#putDevice.run(deviceId, hash, new Date().toISOString()));
+  }
+
+  async verifyDevice(deviceId: string, secret: string): Promise<boolean> {
+    const stored = this.#run('look up a device', () => this.#deviceHash.get(deviceId));
+    return verifyDeviceSecret(stored, secret);
+  }
+
+  async listDevices(): Promise<DeviceRecord[]> {
+    const rows = this.#run('list devices', () => this.#listDevices.all());
+    return rows.map((row) => ({ id: row.id, createdAt: row.created_at }));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #run<T>(action: string, work: () => T): T {
+    if (this.#closed) throw new ProviderError('store_unavailable', `cannot ${action}: the store at ${this.#path} is closed`);
+    try {
+      return work();
+    } catch (err) {
+      throw sqliteError(err, `cannot ${action}`);
+    }
+  }
+}
+
+// Loaded on first open, so processes that never touch SQLite do not pay for the native module.
+function loadDriver(): typeof BetterSqlite3 {
+  const require = createRequire(import.meta.url);
+  return require('better-sqlite3') as typeof BetterSqlite3;
+}
+
+function turnLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_TURN_LIMIT;
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new ProviderError('invalid_query', `limit must be a whole number of at least 0, not ${limit}`);
+  }
+  return Math.min(limit, MAX_TURN_LIMIT);
+}
+
+function checkDeviceId(deviceId: string): void {
+  if (deviceId.length === 0 || deviceId.length > MAX_DEVICE_ID_LENGTH) {
+    throw new ProviderError('invalid_device_id', `a device id must be 1 to ${MAX_DEVICE_ID_LENGTH} characters`);
+  }
+}
+
+function toTurn(row: TurnRow): TurnRecord {
+  const base = {
+    id: row.id,
+    deviceId: row.device_id,
+    sessionId: row.session_id,
+    turn: row.turn,
+    startedAt: row.started_at,
+    transcript: row.transcript,
+    reply: row.reply,
+    outcome: row.outcome as TurnOutcome,
+    safety: JSON.parse(row.safety) as SafetyRecord[],
+    timings: JSON.parse(row.timings) as Record<string, number>,
+  };
+  return row.error_code === null
+    ? base
+    : { ...base, error: { code: row.error_code, message: row.error_message ?? '' } };
+}

@@ -1,0 +1,266 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import type { Test } from 'tap';
+import { fillStore } from './fill-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { Store, TurnRecord } from './store.js';
+import { sampleTurn } from './store-contract.js';
+import { TurnLog, fallbackPathFor } from './turn-log.js';
+import type { LogLevel } from '../log.js';
+import type { Schedule, TurnLogOptions } from './turn-log.js';
+
+interface LogEntry {
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** Collects log lines and lets a test wait, with a bound, for one that matches. */
+function recorder() {
+  const entries: LogEntry[] = [];
+  const waiters: { match: (entry: LogEntry) => boolean; resolve: (entry: LogEntry) => void }[] = [];
+  return {
+    entries,
+    log(level: LogLevel, message: string, fields: Readonly<Record<string, unknown>> = {}) {
+      const entry = { level, message, fields };
+      entries.push(entry);
+      for (const waiter of waiters.splice(0)) {
+        if (waiter.match(entry)) waiter.resolve(entry);
+        else waiters.push(waiter);
+      }
+    },
+    until(match: (entry: LogEntry) => boolean, label: string): Promise<LogEntry> {
+      const seen = entries.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return bounded(new Promise((resolve) => waiters.push({ match, resolve })), label);
+    },
+    count(message: string): number {
+      return entries.filter((entry) => entry.message === message).length;
+    },
+  };
+}
+
+/** A Schedule that only runs a retry when the test says so. */
+function manualSchedule() {
+  const calls: { run: () => void; delayMs: number; cancelled: boolean }[] = [];
+  let wake: (() => void) | undefined;
+  const schedule: Schedule = (run, delayMs) => {
+    const call = { run, delayMs, cancelled: false };
+    calls.push(call);
+    wake?.();
+    return () => {
+      call.cancelled = true;
+    };
+  };
+  return {
+    schedule,
+    calls,
+    /** Waits for the nth scheduled retry (1-based). */
+    async nth(n: number): Promise<{ run: () => void; delayMs: number; cancelled: boolean }> {
+      while (calls.length < n) await bounded(new Promise<void>((resolve) => (wake = resolve)), `retry ${n} scheduled`);
+      return calls[n - 1] as (typeof calls)[number];
+    },
+  };
+}
+
+function bounded<T>(promise: Promise<T>, label: string, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting for: ${label}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function fullStore(t: Test, dir: string): Promise<SqliteStore> {
+  const store = await SqliteStore.open(join(dir, 'pommai.db'), { maxSizeBytes: 96 * 1024 });
+  t.teardown(() => store.close());
+  await fillStore(store);
+  return store;
+}
+
+function kidTurn(n: number): TurnRecord {
+  return sampleTurn({ id: `kid-${n}`, turn: n, startedAt: new Date(Date.UTC(2024, 4, 1, 10, n)).toISOString() });
+}
+
+function fallbackLines(path: string): TurnRecord[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as TurnRecord);
+}
+
+async function kidIds(store: Store): Promise<string[]> {
+  return (await store.listTurns({ deviceId: 'toy-1' })).map((turn) => turn.id).sort();
+}
+
+function turnLog(store: Store, dir: string, log: ReturnType<typeof recorder>, extra: Partial<TurnLogOptions> = {}): TurnLog {
+  return new TurnLog({
+    store,
+    fallbackPath: fallbackPathFor(join(dir, 'pommai.db')),
+    log: log.log,
+    retryMinMs: 10,
+    retryMaxMs: 40,
+    ...extra,
+  });
+}
+
+t.test('fallbackPathFor puts the file beside the database', async (t) => {
+  t.equal(fallbackPathFor(join('data', 'pommai.db')), join('data', 'pommai.db.unsaved.jsonl'));
+});
+
+t.test('a working store gets every turn at once', async (t) => {
+  const dir = t.testdir();
+  const store = await SqliteStore.open(join(dir, 'pommai.db'));
+  t.teardown(() => store.close());
+  const log = recorder();
+  const turns = turnLog(store, dir, log);
+  for (let n = 1; n <= 3; n++) turns.record(kidTurn(n));
+  await turns.flush();
+  t.strictSame(await kidIds(store), ['kid-1', 'kid-2', 'kid-3']);
+  t.equal(turns.pending, 0);
+  t.strictSame(log.entries, [], 'nothing to report');
+  t.equal(existsSync(fallbackPathFor(join(dir, 'pommai.db'))), false, 'no fallback file');
+});
+
+t.test('a full store: turns wait, retries back off, and they land once space is freed', async (t) => {
+  const dir = t.testdir();
+  const store = await fullStore(t, dir);
+  let saves = 0;
+  const counting: Store = Object.assign(Object.create(store) as Store, {
+    saveTurn: (turn: TurnRecord) => {
+      saves++;
+      return store.saveTurn(turn);
+    },
+  });
+  const log = recorder();
+  const retries = manualSchedule();
+  const turns = turnLog(counting, dir, log, { schedule: retries.schedule });
+
+  for (let n = 1; n <= 3; n++) turns.record(kidTurn(n));
+  const first = await retries.nth(1);
+  await log.until(() => log.count('turn not saved yet; will retry') === 3, 'three failures reported');
+  t.equal(turns.pending, 3, 'all three held');
+  t.equal(first.delayMs, 10, 'first retry after the minimum delay');
+  const warning = log.entries[0];
+  t.equal(warning?.level, 'warn');
+  t.equal(warning?.fields.code, 'store_full');
+  t.equal(warning?.fields.turnId, 'kid-1');
+  t.notMatch(JSON.stringify(log.entries), /dragon/, 'logs never carry what was said');
+
+  t.equal(saves, 3);
+  turns.record(kidTurn(4));
+  t.equal(saves, 3, 'a new turn queues behind the held ones instead of hitting the failing store');
+  t.equal(turns.pending, 4);
+
+  first.run();
+  const second = await retries.nth(2);
+  t.equal(second.delayMs, 20, 'the delay doubles while the store stays full');
+  t.equal(log.count('retry failed; turns still waiting'), 1);
+  t.equal(saves, 4, 'a retry stops at the first refusal');
+  second.run();
+  t.equal((await retries.nth(3)).delayMs, 40);
+  retries.calls[2]?.run();
+  t.equal((await retries.nth(4)).delayMs, 40, 'and stops growing at the maximum');
+
+  t.equal(await store.deleteTurns('filler') > 0, true, 'a parent deletes old turns, freeing space');
+  retries.calls[3]?.run();
+  const recovered = await log.until((entry) => entry.message === 'store took the waiting turns', 'recovery');
+  t.equal(recovered.fields.saved, 4);
+  t.equal(turns.pending, 0);
+  t.strictSame(await kidIds(store), ['kid-1', 'kid-2', 'kid-3', 'kid-4']);
+  t.equal(turns.spilled, 0);
+  t.equal(existsSync(fallbackPathFor(join(dir, 'pommai.db'))), false, 'nothing needed the fallback file');
+});
+
+t.test('the real timer retries on its own', async (t) => {
+  const dir = t.testdir();
+  const store = await fullStore(t, dir);
+  const log = recorder();
+  const turns = turnLog(store, dir, log, { retryMinMs: 1, retryMaxMs: 2 });
+  turns.record(kidTurn(1));
+  await log.until((entry) => entry.message === 'turn not saved yet; will retry', 'the failure');
+  await store.deleteTurns('filler');
+  await log.until((entry) => entry.message === 'store took the waiting turns', 'the retry');
+  t.strictSame(await kidIds(store), ['kid-1']);
+});
+
+t.test('when the queue is full, turns go to the fallback file; nothing is lost', async (t) => {
+  const dir = t.testdir();
+  const store = await fullStore(t, dir);
+  const log = recorder();
+  const turns = turnLog(store, dir, log, { maxPending: 2, schedule: manualSchedule().schedule });
+  const all = [1, 2, 3, 4, 5].map(kidTurn);
+  for (const turn of all) turns.record(turn);
+  t.equal(turns.pending, 2);
+  t.equal(turns.spilled, 3);
+  const path = fallbackPathFor(join(dir, 'pommai.db'));
+  t.strictSame(fallbackLines(path), all.slice(2), 'the overflow is on disk, whole');
+  const spills = log.entries.filter((entry) => entry.message === 'turn written to the fallback file instead of the store');
+  t.strictSame(spills.map((entry) => [entry.level, entry.fields.reason, entry.fields.spilled]), [
+    ['error', 'queue_full', 1],
+    ['error', 'queue_full', 2],
+    ['error', 'queue_full', 3],
+  ]);
+
+  await store.deleteTurns('filler');
+  await turns.flush();
+  t.equal(turns.pending, 0);
+  t.strictSame(await kidIds(store), ['kid-1', 'kid-2']);
+  const kept = [...(await kidIds(store)), ...fallbackLines(path).map((turn) => turn.id)].sort();
+  t.strictSame(kept, all.map((turn) => turn.id).sort(), 'every turn is in the store or the fallback file');
+  t.equal(turns.lost, 0);
+});
+
+t.test('flush at shutdown writes what the store still refuses to the fallback file', async (t) => {
+  const dir = t.testdir();
+  const store = await fullStore(t, dir);
+  const log = recorder();
+  const retries = manualSchedule();
+  const turns = turnLog(store, dir, log, { schedule: retries.schedule });
+  turns.record(kidTurn(1));
+  turns.record(kidTurn(2));
+  await retries.nth(1);
+  await turns.flush();
+  t.equal(turns.pending, 0, 'nothing left only in memory');
+  t.strictSame(fallbackLines(fallbackPathFor(join(dir, 'pommai.db'))), [kidTurn(1), kidTurn(2)]);
+  t.equal(retries.calls[0]?.cancelled, true, 'the scheduled retry is cancelled');
+  t.equal(retries.calls.length, 1, 'and no new one is scheduled');
+  t.equal(log.count('retry failed; turns still waiting'), 1, 'flush tried the store once more first');
+});
+
+t.test('a store that refuses outright sends the turn to the fallback file at once', async (t) => {
+  const dir = t.testdir();
+  const path = join(dir, 'pommai.db');
+  await (await SqliteStore.open(path)).close();
+  const store = await SqliteStore.open(path, { readonly: true });
+  t.teardown(() => store.close());
+  const log = recorder();
+  const retries = manualSchedule();
+  const turns = turnLog(store, dir, log, { schedule: retries.schedule });
+  turns.record(kidTurn(1));
+  const spill = await log.until((entry) => entry.message.startsWith('turn written to the fallback file'), 'the spill');
+  t.equal(spill.level, 'error');
+  t.equal(spill.fields.reason, 'store_unavailable');
+  t.match(String(spill.fields.error), /SQLITE_READONLY/);
+  t.strictSame(fallbackLines(fallbackPathFor(path)), [kidTurn(1)]);
+  t.equal(retries.calls.length, 0, 'no retry for a store that will not take writes');
+  t.equal(turns.pending, 0);
+});
+
+t.test('when the fallback file cannot be written either, the loss is counted and logged', async (t) => {
+  const dir = t.testdir();
+  const path = join(dir, 'pommai.db');
+  await (await SqliteStore.open(path)).close();
+  const store = await SqliteStore.open(path, { readonly: true });
+  t.teardown(() => store.close());
+  const log = recorder();
+  const turns = turnLog(store, dir, log, { fallbackPath: dir });
+  turns.record(kidTurn(1));
+  const lost = await log.until((entry) => entry.message.startsWith('turn lost'), 'the loss');
+  t.equal(lost.level, 'error');
+  t.equal(lost.fields.lost, 1);
+  t.equal(lost.fields.turnId, 'kid-1');
+  t.equal(turns.lost, 1);
+});

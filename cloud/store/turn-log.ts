@@ -1,0 +1,237 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ProviderError } from '../provider-error.js';
+import type { Store, TurnRecord } from './store.js';
+
+import type { Log } from '../log.js';
+
+/** Schedules `run` after `delayMs` and returns a function that cancels it. */
+export type Schedule = (run: () => void, delayMs: number) => () => void;
+
+export interface TurnLogOptions {
+  readonly store: Store;
+  /** JSON lines that take what the store cannot; keep it next to the database (see fallbackPathFor). */
+  readonly fallbackPath: string;
+  /** Receives every failure. Fields carry ids and counts, never what the child or the toy said. */
+  readonly log: Log;
+  /** Turns held in memory (waiting or being saved) before new ones go straight to the fallback file. */
+  readonly maxPending?: number;
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
+  /** Tests pass their own to run retries when they choose. */
+  readonly schedule?: Schedule;
+}
+
+export const DEFAULT_MAX_PENDING = 500;
+
+/** Where a database's unsaved turns go by default: beside it, so a backup of the folder takes both. */
+export function fallbackPathFor(databasePath: string): string {
+  return `${databasePath}.unsaved.jsonl`;
+}
+
+/**
+ * Saves every turn, so a child's conversation log is never silently dropped. A store that says
+ * "try again" (full, busy) gets the turn again later with backoff; a store that refuses outright,
+ * or a full queue, sends the turn to the fallback file; only when that file cannot be written
+ * either is a turn lost, and that is logged as an error with the count.
+ */
+export class TurnLog {
+  readonly #store: Store;
+  readonly #fallbackPath: string;
+  readonly #log: Log;
+  readonly #maxPending: number;
+  readonly #retryMinMs: number;
+  readonly #retryMaxMs: number;
+  readonly #schedule: Schedule;
+  readonly #waiting: TurnRecord[] = [];
+  readonly #saving = new Set<Promise<void>>();
+  #retryDelayMs: number;
+  #cancelRetry: (() => void) | undefined;
+  #draining: Promise<void> | undefined;
+  #flushing = false;
+  #failedSince = 0;
+  #spilled = 0;
+  #lost = 0;
+
+  constructor(options: TurnLogOptions) {
+    this.#store = options.store;
+    this.#fallbackPath = options.fallbackPath;
+    this.#log = options.log;
+    this.#maxPending = Math.max(1, options.maxPending ?? DEFAULT_MAX_PENDING);
+    this.#retryMinMs = options.retryMinMs ?? 500;
+    this.#retryMaxMs = Math.max(this.#retryMinMs, options.retryMaxMs ?? 30_000);
+    this.#retryDelayMs = this.#retryMinMs;
+    this.#schedule = options.schedule ?? scheduleWithTimer;
+  }
+
+  /** Turns held in memory: waiting for a retry or being saved right now. */
+  get pending(): number {
+    return this.#waiting.length + this.#saving.size;
+  }
+
+  /** Turns written to the fallback file since start. */
+  get spilled(): number {
+    return this.#spilled;
+  }
+
+  /** Turns that neither the store nor the fallback file took. Anything above 0 needs a person. */
+  get lost(): number {
+    return this.#lost;
+  }
+
+  record(turn: TurnRecord): void {
+    if (this.pending >= this.#maxPending) {
+      this.#spill(turn, 'queue_full');
+      return;
+    }
+    // While turns wait for a failing store, newcomers queue behind them instead of hammering it.
+    if (this.#waiting.length > 0 || this.#draining !== undefined) {
+      this.#waiting.push(turn);
+      return;
+    }
+    const saving: Promise<void> = this.#save(turn).then(
+      () => {
+        this.#saving.delete(saving);
+      },
+      (err: unknown) => {
+        this.#saving.delete(saving);
+        this.#failed(turn, err);
+      },
+    );
+    this.#saving.add(saving);
+  }
+
+  /**
+   * For shutdown: waits for saves under way, tries the waiting turns once more, and writes
+   * whatever the store still refuses to the fallback file, so nothing is left only in memory.
+   */
+  async flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      this.#cancelRetry?.();
+      this.#cancelRetry = undefined;
+      await Promise.allSettled([...this.#saving]);
+      await this.#draining;
+      await this.#drain();
+      for (const turn of this.#waiting.splice(0)) this.#spill(turn, 'flush');
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #failed(turn: TurnRecord, err: unknown): void {
+    const error = asProviderError(err);
+    if (!error.retryable) {
+      this.#spill(turn, error.code, error.message);
+      return;
+    }
+    if (this.pending >= this.#maxPending) {
+      this.#spill(turn, 'queue_full');
+      return;
+    }
+    this.#waiting.push(turn);
+    if (this.#failedSince === 0) this.#failedSince = Date.now();
+    this.#log('warn', 'turn not saved yet; will retry', {
+      turnId: turn.id,
+      deviceId: turn.deviceId,
+      code: error.code,
+      error: error.message,
+      pending: this.pending,
+    });
+    this.#retryLater();
+  }
+
+  #retryLater(): void {
+    if (this.#cancelRetry !== undefined || this.#draining !== undefined || this.#flushing) return;
+    const delayMs = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.#retryMaxMs);
+    this.#cancelRetry = this.#schedule(() => {
+      this.#cancelRetry = undefined;
+      this.#draining = this.#drain().finally(() => {
+        this.#draining = undefined;
+        if (this.#waiting.length > 0) this.#retryLater();
+      });
+    }, delayMs);
+  }
+
+  /** Saves waiting turns oldest first; stops at the first "try again" and leaves the rest waiting. */
+  async #drain(): Promise<void> {
+    const before = this.#waiting.length;
+    while (this.#waiting.length > 0) {
+      const turn = this.#waiting[0] as TurnRecord;
+      try {
+        await this.#save(turn);
+      } catch (err) {
+        const error = asProviderError(err);
+        if (error.retryable) {
+          this.#log('warn', 'retry failed; turns still waiting', {
+            code: error.code,
+            error: error.message,
+            pending: this.pending,
+            failingForMs: Date.now() - this.#failedSince,
+          });
+          return;
+        }
+        this.#waiting.shift();
+        this.#spill(turn, error.code, error.message);
+        continue;
+      }
+      this.#waiting.shift();
+    }
+    if (before > 0) {
+      this.#log('info', 'store took the waiting turns', {
+        saved: before,
+        failedForMs: Date.now() - this.#failedSince,
+      });
+    }
+    this.#retryDelayMs = this.#retryMinMs;
+    this.#failedSince = 0;
+  }
+
+  #save(turn: TurnRecord): Promise<void> {
+    try {
+      return this.#store.saveTurn(turn);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  // Synchronous on purpose: it runs rarely, and a turn handed to it is on disk when it returns.
+  #spill(turn: TurnRecord, reason: string, detail?: string): void {
+    try {
+      mkdirSync(dirname(this.#fallbackPath), { recursive: true, mode: 0o700 });
+      appendFileSync(this.#fallbackPath, `${JSON.stringify(turn)}\n`, { mode: 0o600 });
+      this.#spilled++;
+      this.#log('error', 'turn written to the fallback file instead of the store', {
+        turnId: turn.id,
+        deviceId: turn.deviceId,
+        reason,
+        ...(detail === undefined ? {} : { error: detail }),
+        spilled: this.#spilled,
+        fallbackPath: this.#fallbackPath,
+      });
+    } catch (err) {
+      this.#lost++;
+      this.#log('error', 'turn lost: neither the store nor the fallback file took it', {
+        turnId: turn.id,
+        deviceId: turn.deviceId,
+        reason,
+        lost: this.#lost,
+        fallbackPath: this.#fallbackPath,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+}
+
+function asProviderError(err: unknown): ProviderError {
+  if (err instanceof ProviderError) return err;
+  return new ProviderError('store_failed', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+function scheduleWithTimer(run: () => void, delayMs: number): () => void {
+  const timer = setTimeout(run, delayMs);
+  // Shutdown calls flush(); a pending retry alone should not keep a finished process alive.
+  timer.unref();
+  return () => clearTimeout(timer);
+}

@@ -1,0 +1,213 @@
+import { FrameChunker } from '../audio/frame-chunker.js';
+import type { OpusEncoder } from '../audio/opus-codec.js';
+import { frameSamples, type AudioParams } from '../protocol/index.js';
+import { BoundedQueue } from './bounded-queue.js';
+import { paceFrames, type PacingOptions } from './pace-frames.js';
+import { ProviderError } from './provider-error.js';
+import type { ChatMessage, Llm } from './providers/llm/llm.js';
+import { gentleRedirect } from './providers/safety/gentle-redirect.js';
+import type { SafetyFilter } from './providers/safety/safety-filter.js';
+import type { Stt } from './providers/stt/stt.js';
+import type { Tts } from './providers/tts/tts.js';
+import { splitSentences } from './sentence-splitter.js';
+import type { SafetyRecord, TurnOutcome } from './store/store.js';
+import { systemPrompt } from './system-prompt.js';
+import type { ToyProfile } from './toy-profile.js';
+
+export interface TurnProviders {
+  readonly stt: Stt;
+  readonly llm: Llm;
+  readonly tts: Tts;
+  readonly safety: SafetyFilter;
+}
+
+/** Where a turn's results go: the session turns these into protocol messages. */
+export interface TurnOutput {
+  transcript(text: string): void;
+  reply(index: number, text: string): void;
+  speakStart(): void;
+  /** One Opus packet of one downlink frame, paced to real time. */
+  audio(packet: Uint8Array): void;
+}
+
+export interface TurnInput {
+  /** The child's voice, 16 kHz PCM; the iteration ends at listen stop. */
+  readonly audio: AsyncIterable<Int16Array>;
+  /** When listen stop arrived (performance.now()); the clock all timings start from. */
+  readonly listenStoppedAt: () => number | undefined;
+  readonly history: readonly ChatMessage[];
+  readonly toy: ToyProfile;
+}
+
+export interface TurnOptions {
+  readonly downlink: AudioParams;
+  readonly encoder: OpusEncoder;
+  readonly pacing: Omit<PacingOptions, 'frameMs'>;
+  /** Sentences checked and waiting for their turn to be spoken. */
+  readonly sentenceQueue: number;
+  readonly now?: () => number;
+}
+
+export interface TurnResult {
+  readonly transcript: string;
+  readonly reply: string;
+  readonly outcome: TurnOutcome;
+  readonly safety: readonly SafetyRecord[];
+  readonly timings: Readonly<Record<string, number>>;
+  /** True once the first audio frame went out: the child heard something. */
+  readonly spoke: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+const DIDNT_CATCH = "I didn't catch that. Can you say it again?";
+const DIDNT_HEAR = "I didn't hear anything. Hold my button while you talk to me!";
+const FALLBACK = 'Oh dear, my thinking got a bit muddled. Can you ask me again?';
+
+/**
+ * One turn as a streaming chain: STT, safety on the input, the LLM, sentence
+ * splitting, safety on each sentence, TTS, Opus, paced downlink. The first
+ * sentence is spoken while the LLM is still writing the next; the output check
+ * of sentence n+1 runs while sentence n is synthesized and sent. One signal
+ * cancels every stage.
+ */
+export async function runTurn(
+  input: TurnInput,
+  providers: TurnProviders,
+  output: TurnOutput,
+  options: TurnOptions,
+  signal: AbortSignal,
+): Promise<TurnResult> {
+  const now = options.now ?? (() => performance.now());
+  const timings: Record<string, number> = {};
+  const mark = (name: string) => {
+    const from = input.listenStoppedAt();
+    if (timings[name] === undefined && from !== undefined) timings[name] = Math.max(0, Math.round(now() - from));
+  };
+  const safety: SafetyRecord[] = [];
+  const spoken: string[] = [];
+  let transcript = '';
+  let sentenceIndex = 0;
+  let started = false;
+
+  const speak = async (sentences: AsyncIterable<string>) => {
+    const frames = synthesize(sentences, (text) => {
+      spoken.push(text);
+      output.reply(sentenceIndex++, text);
+    });
+    await paceFrames(frames, (packet) => {
+      if (!started) {
+        started = true;
+        output.speakStart();
+        mark('firstAudio');
+      }
+      output.audio(packet);
+    }, { ...options.pacing, frameMs: options.downlink.frameMs }, signal);
+  };
+
+  async function* synthesize(sentences: AsyncIterable<string>, announce: (text: string) => void): AsyncIterable<Uint8Array> {
+    const chunker = new FrameChunker(frameSamples(options.downlink));
+    for await (const text of sentences) {
+      announce(text);
+      for await (const pcm of providers.tts.synthesize(text, input.toy.voice, signal)) {
+        mark('ttsFirstByte');
+        for (const frame of chunker.push(pcm)) yield options.encoder.encode(frame);
+      }
+    }
+    const last = chunker.flush();
+    if (last) yield options.encoder.encode(last);
+  }
+
+  const finish = (outcome: TurnOutcome, error?: unknown): TurnResult => {
+    mark('total');
+    const result = { transcript, reply: spoken.join(' '), outcome, safety, timings, spoke: started };
+    if (error === undefined) return result;
+    const e = error as { code?: string; message?: string };
+    return { ...result, error: { code: e.code ?? 'internal', message: String(e.message ?? error) } };
+  };
+
+  try {
+    const heard = await providers.stt.transcribe(input.audio, signal);
+    transcript = heard.text;
+    mark('stt');
+    output.transcript(transcript);
+    if (transcript === '') {
+      await speak(once(heard.rejected ? DIDNT_CATCH : DIDNT_HEAR));
+      return finish('not_understood');
+    }
+
+    const inputVerdict = await providers.safety.check(transcript, 'input', signal);
+    safety.push({ ...inputVerdict, direction: 'input', text: transcript });
+    mark('safetyIn');
+    if (!inputVerdict.allowed) {
+      await speak(once(gentleRedirect(input.toy, inputVerdict.category, 'input')));
+      return finish('blocked');
+    }
+
+    const messages: ChatMessage[] = [
+      { role: 'system', content: systemPrompt(input.toy) },
+      ...input.history,
+      { role: 'user', content: transcript },
+    ];
+    const checked = new BoundedQueue<string>(options.sentenceQueue);
+    let blocked = false;
+    const generation = new AbortController();
+    const stopGeneration = () => generation.abort(signal.reason);
+    signal.addEventListener('abort', stopGeneration, { once: true });
+    const producing = (async () => {
+      try {
+        const tokens = tap(providers.llm.stream({ messages, toy: input.toy }, generation.signal), () => mark('llmFirstToken'));
+        for await (const sentence of splitSentences(tokens)) {
+          mark('firstSentence');
+          const verdict = await providers.safety.check(sentence, 'output', signal);
+          safety.push({ ...verdict, direction: 'output', text: sentence });
+          await checked.whenWritable();
+          if (!verdict.allowed) {
+            blocked = true;
+            checked.push(gentleRedirect(input.toy, verdict.category, 'output'));
+            generation.abort(new Error('output blocked'));
+            break;
+          }
+          checked.push(sentence);
+        }
+        checked.end();
+      } catch (error) {
+        checked.fail(error);
+      } finally {
+        signal.removeEventListener('abort', stopGeneration);
+      }
+    })();
+    try {
+      await speak(checked);
+    } catch (error) {
+      // Speaking failed or was cut: stop the writer too, so it is not left waiting for room.
+      generation.abort(error);
+      checked.fail(error);
+      throw error;
+    } finally {
+      await producing;
+    }
+    return finish(blocked ? 'blocked' : 'answered');
+  } catch (error) {
+    if (signal.aborted) return finish('aborted', { code: 'aborted', message: String((signal.reason as Error)?.message ?? signal.reason) });
+    // Whatever broke, the child hears something kind rather than silence, if nothing was said yet.
+    if (!started) {
+      try {
+        await speak(once(FALLBACK));
+      } catch {
+        // The voice itself failed; the session reports the error to the device.
+      }
+    }
+    return finish('failed', error instanceof ProviderError ? error : { code: 'internal', message: (error as Error).message });
+  }
+}
+
+async function* once(text: string): AsyncIterable<string> {
+  yield text;
+}
+
+async function* tap<T>(source: AsyncIterable<T>, first: () => void): AsyncIterable<T> {
+  for await (const item of source) {
+    first();
+    yield item;
+  }
+}

@@ -1,0 +1,40 @@
+import { createOpusEncoder } from '../audio/opus-codec.js';
+import { FrameChunker } from '../audio/frame-chunker.js';
+import type { Microphone } from '../hardware/microphone.js';
+import { frameSamples, type AudioParams } from '../protocol/index.js';
+
+/**
+ * Turns the microphone's PCM into Opus packets of exactly one protocol frame
+ * each. The last partial frame is padded with silence so no word is cut.
+ */
+export class AudioCapture {
+  private encoder: ReturnType<typeof createOpusEncoder> | undefined;
+
+  constructor(
+    private readonly microphone: Microphone,
+    private readonly params: AudioParams,
+    private readonly bitrate: number,
+  ) {
+    if (microphone.sampleRate !== params.sampleRate) {
+      throw new Error(`microphone delivers ${microphone.sampleRate} Hz but the uplink wants ${params.sampleRate} Hz`);
+    }
+  }
+
+  /** Opus packets until `signal` aborts and the microphone has handed over what it had. */
+  async *packets(signal: AbortSignal): AsyncIterable<Uint8Array> {
+    // One encoder for the process: Opus state carries across frames, and the
+    // start of a new utterance costs at most one frame of adaptation.
+    this.encoder ??= createOpusEncoder({
+      sampleRate: this.params.sampleRate,
+      frameMs: this.params.frameMs,
+      bitrate: this.bitrate,
+      application: 'voip',
+    });
+    const chunker = new FrameChunker(frameSamples(this.params));
+    for await (const pcm of this.microphone.capture(signal)) {
+      for (const frame of chunker.push(pcm)) yield this.encoder.encode(frame);
+    }
+    const last = chunker.flush();
+    if (last) yield this.encoder.encode(last);
+  }
+}

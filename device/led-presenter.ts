@@ -1,0 +1,17 @@
+import type { LedPattern, Leds } from '../hardware/leds.js';
+import type { DeviceState } from './device-state-machine.js';
+
+/** A colour and a movement for each state, readable by a child and a parent at a glance. */
+export const STATE_PATTERNS: Readonly<Record<DeviceState, LedPattern>> = Object.freeze({
+  offline: { name: 'offline', color: [255, 120, 0], animation: 'blink' },
+  idle: { name: 'idle', color: [40, 160, 255], animation: 'solid' },
+  listening: { name: 'listening', color: [0, 220, 80], animation: 'solid' },
+  thinking: { name: 'thinking', color: [170, 80, 255], animation: 'spin' },
+  speaking: { name: 'speaking', color: [255, 200, 40], animation: 'pulse' },
+  error: { name: 'error', color: [255, 0, 0], animation: 'blink' },
+});
+
+/** The LEDs observe the state; the state machine never drives them itself. */
+export function presentState(leds: Leds, state: DeviceState): void {
+  leds.show(STATE_PATTERNS[state]);
+}

@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { decodeWav } from '../audio/wav-file.js';
+import type { ButtonEvent } from './button.js';
+import { createHardware } from './hardware-factory.js';
+import type { HardwareConfig } from './hardware-factory.js';
+
+t.test('builds the scripted simulator, with its extra controls typed', async (t) => {
+  const wavPath = join(t.testdir({}), 'speaker.wav');
+  const hw = await createHardware({ button: 'scripted', leds: 'recording', microphone: 'wav', speaker: 'sim', speed: 20, speakerWavPath: wavPath });
+  const heard: ButtonEvent[] = [];
+  hw.button.subscribe((e) => heard.push(e));
+  hw.button.press();
+  hw.button.release();
+  t.same(heard, ['press', 'release']);
+  hw.leds.show({ name: 'idle', color: [0, 0, 0], animation: 'off' });
+  t.same(hw.leds.names, ['idle']);
+  t.equal(hw.microphone.speed, 20);
+  t.equal(hw.microphone.sampleRate, 16000);
+  hw.microphone.load(new Int16Array(320));
+  t.equal(hw.speaker.sampleRate, 24000, 'the downlink rate by default');
+  t.equal(hw.speaker.speed, 20);
+  t.equal(hw.speaker.usesSoundCard, false, 'no sound card unless asked for');
+  await hw.speaker.write(new Int16Array(2400).fill(42));
+  await hw.speaker.drain();
+  await hw.close();
+  await hw.close();
+  const wav = decodeWav(await readFile(wavPath));
+  t.equal(wav.pcm.length, 2400, 'closing finished the WAV file');
+  await t.rejects(hw.speaker.write(new Int16Array(1)), { code: 'speaker_closed' });
+  t.throws(() => hw.microphone.load(new Int16Array(1)), { code: 'mic_closed' });
+});
+
+t.test('builds the interactive simulator', async (t) => {
+  const hw = await createHardware({ button: 'keyboard', leds: 'terminal', microphone: 'alsa', speaker: 'sim', alsaCaptureDevice: 'plughw:1,0', speakerSampleRate: 16000 });
+  t.equal(hw.microphone.device, 'plughw:1,0');
+  t.equal(hw.speaker.sampleRate, 16000);
+  t.equal(hw.speaker.speed, 1);
+  await hw.close();
+});
+
+t.test('a config read at run time gets the plain interfaces', async (t) => {
+  const config: HardwareConfig = JSON.parse('{"button":"scripted","leds":"recording","microphone":"wav","speaker":"sim","speed":20}');
+  const hw = await createHardware(config);
+  t.type(hw.button.subscribe, 'function');
+  t.type(hw.speaker.drain, 'function');
+  await hw.close();
+});
+
+const piChoices: Array<[Partial<HardwareConfig>, RegExp]> = [
+  [{ button: 'gpio' }, /button 'gpio'.*GPIO/],
+  [{ leds: 'neopixel' }, /leds 'neopixel'/],
+  [{ leds: 'rgb' }, /leds 'rgb'/],
+  [{ speaker: 'alsa' }, /speaker 'alsa'.*ALSA speaker/],
+];
+for (const [choice, message] of piChoices) {
+  t.test(`the Raspberry Pi driver ${JSON.stringify(choice)} is not available yet`, async (t) => {
+    const config: HardwareConfig = { button: 'scripted', leds: 'recording', microphone: 'wav', speaker: 'sim', ...choice };
+    await t.rejects(createHardware(config), { code: 'driver_unavailable', retryable: false, message });
+  });
+}

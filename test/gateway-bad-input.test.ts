@@ -1,0 +1,159 @@
+import { once } from 'node:events';
+import t from 'tap';
+import WebSocket from 'ws';
+import { AudioKind, CloseCode, PROTOCOL_VERSION, UPLINK_AUDIO, encodeAudioFrame, parseGatewayMessage, type GatewayMessage } from '../protocol/index.js';
+import { DEVICE_ID, DEVICE_SECRET, gatewayFor } from './harness.js';
+
+/** A raw client that speaks the protocol by hand, to send what a good device never would. */
+class RawDevice {
+  readonly received: GatewayMessage[] = [];
+  private waiters: { match: (m: GatewayMessage) => boolean; resolve: (m: GatewayMessage) => void }[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data, binary) => {
+      if (binary) return;
+      const parsed = parseGatewayMessage(data.toString());
+      if (!parsed.ok) throw new Error(`gateway sent an invalid message: ${parsed.error.message}`);
+      this.received.push(parsed.message);
+      this.waiters = this.waiters.filter((w) => (w.match(parsed.message) ? (w.resolve(parsed.message), false) : true));
+    });
+    this.closed = once(socket, 'close').then(([code, reason]) => ({ code: code as number, reason: String(reason) }));
+  }
+
+  static async connect(url: string): Promise<RawDevice> {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const device = new RawDevice(socket);
+    await once(socket, 'open');
+    return device;
+  }
+
+  send(value: unknown): void {
+    this.socket.send(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+
+  next(match: (m: GatewayMessage) => boolean, what: string): Promise<GatewayMessage> {
+    const seen = this.received.find(match);
+    if (seen) {
+      this.received.splice(this.received.indexOf(seen), 1);
+      return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 10_000);
+      this.waiters.push({
+        match,
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.received.splice(this.received.indexOf(m), 1);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  error(code: string): Promise<GatewayMessage> {
+    return this.next((m) => m.type === 'error' && m.code === code, `error ${code}`);
+  }
+
+  async hello(overrides: Record<string, unknown> = {}): Promise<void> {
+    this.send({ type: 'hello', version: PROTOCOL_VERSION, deviceId: DEVICE_ID, secret: DEVICE_SECRET, firmware: 'test', audio: UPLINK_AUDIO, capabilities: [], ...overrides });
+  }
+
+  /** The session is alive when it still answers a ping. */
+  async alive(id: number): Promise<boolean> {
+    this.send({ type: 'ping', id });
+    const pong = await this.next((m) => m.type === 'pong' && m.id === id, 'pong');
+    return pong.type === 'pong';
+  }
+}
+
+t.test('bad input on a live session gets an error and the session lives on', async (t) => {
+  const gateway = await gatewayFor(t.testdir());
+  t.teardown(() => gateway.stop());
+  const device = await RawDevice.connect(gateway.url);
+  t.teardown(() => device.socket.terminate());
+  await device.hello();
+  const welcome = await device.next((m) => m.type === 'welcome', 'welcome');
+  t.equal(welcome.type === 'welcome' && welcome.version, PROTOCOL_VERSION);
+
+  device.send('{not json');
+  t.match(await device.error('malformed_frame'), { retryable: false });
+  t.ok(await device.alive(1), 'alive after malformed JSON');
+
+  device.send({ type: 'dance', turn: 1 });
+  t.match(await device.error('unknown_type'), { message: /dance/ });
+  t.ok(await device.alive(2), 'alive after an unknown type');
+
+  device.send({ type: 'listen', state: 'start', turn: 'one', mode: 'push' });
+  t.match(await device.error('invalid_message'), { message: /turn/ });
+  t.ok(await device.alive(3), 'alive after an invalid field');
+
+  await device.hello();
+  await device.error('duplicate_hello');
+  t.ok(await device.alive(4), 'a second hello is refused and the session lives on');
+
+  device.socket.send(new Uint8Array([1, 0]));
+  await device.error('malformed_frame');
+  t.ok(await device.alive(5), 'alive after a short binary frame');
+
+  // Audio outside listen start / stop is dropped and counted.
+  const session = gateway.server.sessionOf(DEVICE_ID);
+  t.ok(session, 'the gateway knows the session by device id');
+  const before = session!.counters.framesDropped;
+  for (let sequence = 0; sequence < 3; sequence++) {
+    device.socket.send(encodeAudioFrame({ kind: AudioKind.Microphone, turn: 9, sequence, payload: new Uint8Array([0xf8, 0xff, 0xfe]) }));
+  }
+  t.ok(await device.alive(6));
+  t.equal(session!.counters.framesDropped - before, 3, 'three stray frames dropped and counted');
+});
+
+t.test('a message before hello is refused and the connection closed', async (t) => {
+  const gateway = await gatewayFor(t.testdir());
+  t.teardown(() => gateway.stop());
+  const device = await RawDevice.connect(gateway.url);
+  device.send({ type: 'listen', state: 'start', turn: 1, mode: 'push' });
+  await device.error('not_ready');
+  t.equal((await device.closed).code, CloseCode.ProtocolError);
+});
+
+t.test('a wrong secret gets unauthorized and close code 4001', async (t) => {
+  const gateway = await gatewayFor(t.testdir());
+  t.teardown(() => gateway.stop());
+  const device = await RawDevice.connect(gateway.url);
+  await device.hello({ secret: 'not-the-secret' });
+  const error = await device.error('unauthorized');
+  t.equal(error.type === 'error' && error.retryable, false);
+  t.equal((await device.closed).code, CloseCode.Unauthorized);
+  t.notOk(device.received.some((m) => m.type === 'welcome'), 'no welcome for a wrong secret');
+});
+
+t.test('another protocol version gets version_mismatch and close code 4002', async (t) => {
+  const gateway = await gatewayFor(t.testdir());
+  t.teardown(() => gateway.stop());
+  const device = await RawDevice.connect(gateway.url);
+  await device.hello({ version: PROTOCOL_VERSION + 1 });
+  await device.error('version_mismatch');
+  t.equal((await device.closed).code, CloseCode.VersionMismatch);
+});
+
+t.test('a device that connects again replaces its old connection', async (t) => {
+  const gateway = await gatewayFor(t.testdir());
+  t.teardown(() => gateway.stop());
+  const first = await RawDevice.connect(gateway.url);
+  await first.hello();
+  await first.next((m) => m.type === 'welcome', 'first welcome');
+  const second = await RawDevice.connect(gateway.url);
+  t.teardown(() => second.socket.terminate());
+  await second.hello();
+  await second.next((m) => m.type === 'welcome', 'second welcome');
+  t.equal((await first.closed).code, CloseCode.Replaced);
+  t.ok(await second.alive(1));
+});
+
+t.test('other paths are not the device endpoint', async (t) => {
+  const gateway = await gatewayFor(t.testdir());
+  t.teardown(() => gateway.stop());
+  const socket = new WebSocket(gateway.url.replace('/v1/device', '/elsewhere'));
+  const [error] = await once(socket, 'error');
+  t.match((error as Error).message, /404/);
+});
