@@ -11,7 +11,8 @@ export function reportPrinter(json: boolean, toyName: () => string, write: (line
       case 'reply':
         return write(`  ${toyName()}: ${r.text}\n`);
       case 'state':
-        return write(`  [${r.state}]\n`);
+        // The simulated LEDs already show the state to a person.
+        return;
       case 'link':
         return write(r.up ? `  connected to the gateway\n` : `  gateway unreachable (${r.reason ?? 'closed'}); the toy is offline\n`);
       case 'error':

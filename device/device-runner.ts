@@ -59,6 +59,8 @@ export class DeviceRunner {
   private errorTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly now = () => performance.now();
+  /** Set by stop(): the link going down then is our own doing, not news. */
+  private stopping = false;
 
   constructor(
     private readonly hardware: DeviceHardware,
@@ -67,6 +69,7 @@ export class DeviceRunner {
     this.link = new CloudLink({ ...options.link, log: options.log }, {
       onUp: (welcome) => this.linkUp(welcome),
       onDown: (reason) => {
+        if (this.stopping) return;
         this.report({ type: 'link', up: false, reason });
         this.dispatch('linkDown');
         this.endTurn('link_lost');
@@ -93,6 +96,7 @@ export class DeviceRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.unsubscribe?.();
     clearTimeout(this.replyTimer);
     clearTimeout(this.errorTimer);

@@ -38,6 +38,7 @@ t.test('a spoken "tell me a story" gets a spoken story, and the turn is stored',
   hardware.button.release();
   const turn = await reports.wait((r) => r.type === 'turn', 'the end of the turn', 60_000);
   await reports.wait((r) => r.type === 'state' && r.state === 'idle' && reports.all.indexOf(r) > reports.all.indexOf(turn) - 1, 'idle again');
+  const states = reports.states();
   await device.stop();
   await hardware.speaker.close();
 
@@ -45,7 +46,7 @@ t.test('a spoken "tell me a story" gets a spoken story, and the turn is stored',
   t.equal(transcript?.type === 'transcript' && transcript.text, 'tell me a story', 'the child was understood');
   const replies = reports.all.flatMap((r) => (r.type === 'reply' ? [r.text] : []));
   t.ok(replies.length >= 3, `the story came sentence by sentence (${replies.length} sentences)`);
-  t.same(reports.states(), ['idle', 'listening', 'thinking', 'speaking', 'idle'], 'states ran idle, listening, thinking, speaking, idle');
+  t.same(states, ['idle', 'listening', 'thinking', 'speaking', 'idle'], 'states ran idle, listening, thinking, speaking, idle');
   t.equal(turn.type === 'turn' && turn.end, 'played');
   t.ok(turn.type === 'turn' && typeof turn.voiceToVoiceMs === 'number' && turn.voiceToVoiceMs >= 0, 'voice to voice was measured on the device');
   t.ok(turn.type === 'turn' && turn.gateway['firstAudio'] !== undefined && turn.gateway['stt'] !== undefined, 'the gateway sent its timings');
@@ -95,8 +96,9 @@ t.test('with the gateway down the device is offline, and comes back by itself wh
   t.equal(device.state, 'idle');
 
   // Take the gateway away again: the device notices and goes offline.
+  const before = reports.all.length;
   await gateway.stop();
-  await reports.wait((r) => r.type === 'state' && r.state === 'offline', 'offline after the gateway stopped', 30_000, reports.all.length);
+  await reports.wait((r) => r.type === 'state' && r.state === 'offline', 'offline after the gateway stopped', 30_000, before);
   t.equal(device.state, 'offline');
   t.equal(hardware.leds.patterns.at(-1)?.name, 'offline');
 });
