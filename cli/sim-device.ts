@@ -57,7 +57,9 @@ export async function runSimDevice(options: SimDeviceOptions): Promise<number> {
     secret: options.secret,
     ...(options.reconnect ? { reconnect: options.reconnect } : {}),
   });
-  const welcomed = waiter.next((r) => r.type === 'link' && r.up, 30_000, 'the gateway');
+  const welcomed = waiter.next((r) => (r.type === 'link' && r.up) || (r.type === 'error' && !r.retryable && r.turn === undefined), 30_000, 'the gateway').then((r) => {
+    if (r.type === 'error') throw Object.assign(new Error(r.message), { code: r.code });
+  });
   const runner = startDevice(config, hardware, options.log, (report) => {
     if (report.type === 'link' && report.up) toyName = 'Pommai';
     observe(report);

@@ -31,6 +31,8 @@ export interface CloudLinkHandlers {
   onDown(reason: string): void;
   onMessage(message: GatewayMessage): void;
   onAudio(frame: AudioFrame): void;
+  /** The gateway refused this device (wrong secret, other protocol version); retries go on slowly. */
+  onRefused(code: number, reason: string): void;
 }
 
 /** Bytes through the TCP socket, WebSocket framing included. */
@@ -219,7 +221,10 @@ export class CloudLink {
     if (this.stopped) return;
     // A refused secret or version will not be fixed by trying again soon.
     const hopeless = code === CloseCode.Unauthorized || code === CloseCode.VersionMismatch;
-    if (hopeless) this.options.log('error', 'gateway refused this device', { code, reason });
+    if (hopeless) {
+      this.options.log('error', 'gateway refused this device', { code, reason });
+      this.handlers.onRefused(code, reason);
+    }
     const delay = hopeless ? this.backoff.longest() : this.backoff.next();
     this.options.log('info', 'reconnecting', { inMs: delay, code });
     this.after(delay, () => this.connect());

@@ -2,7 +2,7 @@ import type { Button, ButtonEvent } from '../hardware/button.js';
 import type { Leds } from '../hardware/leds.js';
 import type { Microphone } from '../hardware/microphone.js';
 import type { Speaker } from '../hardware/speaker.js';
-import { AudioKind, DOWNLINK_AUDIO, MAX_TURN, UPLINK_AUDIO, type AudioFrame, type GatewayMessage, type WelcomeMessage } from '../protocol/index.js';
+import { AudioKind, CloseCode, DOWNLINK_AUDIO, MAX_TURN, UPLINK_AUDIO, type AudioFrame, type GatewayMessage, type WelcomeMessage } from '../protocol/index.js';
 import { AudioCapture } from './audio-capture.js';
 import { AudioPlayback } from './audio-playback.js';
 import { CloudLink, type CloudLinkOptions } from './cloud-link.js';
@@ -76,6 +76,8 @@ export class DeviceRunner {
       },
       onMessage: (message) => this.received(message),
       onAudio: (frame) => this.receivedAudio(frame),
+      onRefused: (code, reason) =>
+        this.report({ type: 'error', code: code === CloseCode.Unauthorized ? 'unauthorized' : 'version_mismatch', message: `the gateway refused this device: ${reason}`, retryable: false }),
     });
     this.capture = new AudioCapture(hardware.microphone, UPLINK_AUDIO, options.uplinkBitrate);
     this.playback = new AudioPlayback(hardware.speaker, DOWNLINK_AUDIO, { maxQueuedFrames: options.maxQueuedFrames, log: options.log });

@@ -270,7 +270,6 @@ function decoderArgs(modelDir: string): string[] {
     '-beam', '1e-80',
     '-pbeam', '1e-80',
     '-wbeam', '1e-60',
-    '-topn', '8',
   ];
 }
 
