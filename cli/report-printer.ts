@@ -28,8 +28,14 @@ export function reportPrinter(json: boolean, toyName: () => string, write: (line
         ].filter(Boolean);
         return write(`  turn ${r.turn} ${r.end}${parts.length ? `: ${parts.join(', ')}` : ''}\n`);
       }
-      default:
+      default: {
+        const extra = report as { type: string; [key: string]: unknown };
+        if (extra.type === 'summary') {
+          const out = extra['out'] ? `; the toy's voice is in ${String(extra['out'])}` : '';
+          return write(`  ${extra['turns']} turns; ${extra['bytesSent']} bytes sent and ${extra['bytesReceived']} received on the socket; peak RSS ${extra['peakRssMb']} MB${out}\n`);
+        }
         return write(`  ${JSON.stringify(report)}\n`);
+      }
     }
   };
 }
