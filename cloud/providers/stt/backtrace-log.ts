@@ -19,8 +19,7 @@ const ROW = /^(\S+)\s+(\d+)\s+(\d+)\s+(-?[\d.]+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)$/
 
 /**
  * Reads pocketsphinx_continuous's log (its stderr) as it streams and keeps only what the
- * recogniser needs: the word backtrace of each utterance, whether the search failed to reach the
- * end of the grammar, and the last error. The configuration dump and progress lines are dropped,
+ * recogniser needs: the word backtrace of each utterance and the last error. The configuration dump and progress lines are dropped,
  * and every part is bounded, so a chatty or broken decoder cannot grow memory.
  */
 export class BacktraceLog {
@@ -28,7 +27,6 @@ export class BacktraceLog {
   private readonly found: Segment[][] = [];
   private current: Segment[] | undefined;
   private segmentCount = 0;
-  private mismatch = false;
   private error: string | undefined;
 
   push(text: string): void {
@@ -45,11 +43,6 @@ export class BacktraceLog {
   /** The backtrace of each utterance that produced one, in order. */
   get utterances(): readonly (readonly Segment[])[] {
     return this.found;
-  }
-
-  /** The decoder heard something but no path reached the end of the grammar. */
-  get grammarMismatch(): boolean {
-    return this.mismatch;
   }
 
   /** The last ERROR or FATAL line, for messages. */
@@ -87,7 +80,6 @@ export class BacktraceLog {
       if (/^word\s+start\s+end/.test(line.trim())) return;
       this.current = undefined;
     }
-    if (line.includes('does not match the grammar')) this.mismatch = true;
     if (/^(ERROR|FATAL)/.test(line)) this.error = line;
   }
 }
@@ -95,9 +87,4 @@ export class BacktraceLog {
 /** Real words only: not silence, noise fillers or the null transitions of the grammar. */
 export function isWordSegment(segment: Segment): boolean {
   return !/^[<[(]/.test(segment.word);
-}
-
-/** The dictionary word of a segment: "a(2)" is the word "a". */
-export function baseWord(word: string): string {
-  return word.replace(/\(\d+\)$/, '');
 }

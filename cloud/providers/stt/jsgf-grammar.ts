@@ -82,7 +82,7 @@ export function buildPhoneLoopGrammar(): GrammarFiles {
 }
 
 /** Loop words carry an underscore, which normalised phrase words never do. */
-export function phoneWord(phone: string): string {
+function phoneWord(phone: string): string {
   return `phone_${phone.toLowerCase()}`;
 }
 

@@ -9,7 +9,6 @@ export interface DecodeOutput {
   /** What it printed on stdout: one line per utterance the voice activity detector heard. */
   readonly hypotheses: readonly string[];
   readonly utterances: readonly (readonly Segment[])[];
-  readonly grammarMismatch: boolean;
 }
 
 export const UNAVAILABLE_HINT = 'offline speech recognition needs the Debian packages pocketsphinx and pocketsphinx-en-us';
@@ -67,7 +66,6 @@ export class PocketsphinxProcess {
           resolve({
             hypotheses: this.stdout.split('\n').map((line) => line.trim()).filter((line) => line !== ''),
             utterances: this.log.utterances,
-            grammarMismatch: this.log.grammarMismatch,
           });
         }
       });

@@ -29,8 +29,8 @@ export class SpeechGate {
   private prerollLength = 0;
 
   constructor(options: SpeechGateOptions = {}) {
-    this.onsetDb = options.onsetDb ?? 45;
-    this.minRangeDb = options.minRangeDb ?? 12;
+    this.onsetDb = options.onsetDb ?? 40;
+    this.minRangeDb = options.minRangeDb ?? 8;
     this.prerollSamples = options.prerollSamples ?? 16_000;
   }
 
