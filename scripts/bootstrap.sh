@@ -15,10 +15,9 @@ if [ "$major" -lt 20 ]; then
 fi
 
 # --- Debian packages ----------------------------------------------------------
-# espeak-ng: offline voice; pocketsphinx(+en-us): offline recognition; sox and
-# alsa-utils: sound files and devices; libasound2-dev: builds the optional
-# 'speaker' module that plays through a sound card.
-packages="espeak-ng pocketsphinx pocketsphinx-en-us sox alsa-utils libasound2-dev"
+# espeak-ng: offline voice; pocketsphinx(+en-us): offline recognition;
+# sox and alsa-utils: sound files, and arecord/aplay for a real microphone and speaker.
+packages="espeak-ng pocketsphinx pocketsphinx-en-us sox alsa-utils"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
