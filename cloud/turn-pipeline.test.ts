@@ -1,0 +1,196 @@
+import t from 'tap';
+import { createOpusEncoder } from '../audio/opus-codec.js';
+import { DOWNLINK_AUDIO } from '../protocol/index.js';
+import { ProviderError } from './provider-error.js';
+import type { Llm } from './providers/llm/llm.js';
+import type { SafetyFilter, SafetyVerdict } from './providers/safety/safety-filter.js';
+import type { Stt } from './providers/stt/stt.js';
+import type { Tts } from './providers/tts/tts.js';
+import { DEFAULT_TOY } from './toy-profile.js';
+import { runTurn, type TurnProviders } from './turn-pipeline.js';
+
+const encoder = createOpusEncoder({ sampleRate: 24_000, frameMs: 60, bitrate: 24_000, application: 'audio' });
+
+async function* silence(): AsyncIterable<Int16Array> {
+  yield new Int16Array(1600);
+}
+
+function stt(text: string, rejected = false): Stt {
+  return {
+    name: 'fake-stt',
+    async transcribe(audio) {
+      for await (const _ of audio) void _;
+      return { text, confidence: 1, rejected };
+    },
+  };
+}
+
+function llm(sentences: string[], failAfter?: number): Llm {
+  return {
+    name: 'fake-llm',
+    async *stream(_request, signal) {
+      for (const [i, s] of sentences.entries()) {
+        if (failAfter === i) throw new ProviderError('llm_unavailable', 'model went away', { retryable: true });
+        signal.throwIfAborted();
+        yield `${s} `;
+        await new Promise((r) => setImmediate(r));
+      }
+    },
+  };
+}
+
+/** Half a second of a tone per sentence, so every sentence gives real Opus frames. */
+function tts(options: { failOn?: (text: string) => boolean } = {}): Tts & { spoken: string[] } {
+  const spoken: string[] = [];
+  return {
+    name: 'fake-tts',
+    sampleRate: 24_000,
+    spoken,
+    async *synthesize(text, _voice, signal) {
+      if (options.failOn?.(text)) throw new ProviderError('tts_failed', 'voice broke');
+      spoken.push(text);
+      signal.throwIfAborted();
+      yield new Int16Array(12_000).map((_, i) => Math.round(6000 * Math.sin(i / 5)));
+    },
+  };
+}
+
+function safety(blocked: (text: string) => boolean): SafetyFilter & { checked: string[] } {
+  const checked: string[] = [];
+  return {
+    name: 'fake-safety',
+    checked,
+    async check(text): Promise<SafetyVerdict> {
+      checked.push(text);
+      return blocked(text)
+        ? { allowed: false, categories: { violence: 6 }, category: 'violence', severity: 6, provider: 'fake' }
+        : { allowed: true, categories: {}, severity: 0, provider: 'fake' };
+    },
+  };
+}
+
+async function turn(providers: TurnProviders, signal = new AbortController().signal) {
+  const out = { transcript: [] as string[], replies: [] as string[], frames: 0, speakStarts: 0 };
+  const stoppedAt = performance.now();
+  const result = await runTurn(
+    { audio: silence(), listenStoppedAt: () => stoppedAt, history: [], toy: DEFAULT_TOY },
+    providers,
+    {
+      transcript: (text) => out.transcript.push(text),
+      reply: (_i, text) => out.replies.push(text),
+      speakStart: () => out.speakStarts++,
+      audio: () => out.frames++,
+    },
+    { downlink: DOWNLINK_AUDIO, encoder, pacing: { leadMs: 100_000, rate: 1 }, sentenceQueue: 2 },
+    signal,
+  );
+  return { result, out };
+}
+
+t.test('an answer streams sentence by sentence, each checked before it is spoken', async (t) => {
+  const filter = safety(() => false);
+  const voice = tts();
+  const { result, out } = await turn({ stt: stt('tell me a story'), llm: llm(['Once upon a time.', 'A bunny hopped.', 'The end.']), tts: voice, safety: filter });
+  t.equal(result.outcome, 'answered');
+  t.same(out.transcript, ['tell me a story']);
+  t.same(out.replies, ['Once upon a time.', 'A bunny hopped.', 'The end.']);
+  t.same(filter.checked, ['tell me a story', 'Once upon a time.', 'A bunny hopped.', 'The end.']);
+  t.equal(out.speakStarts, 1);
+  t.equal(out.frames, 25, 'three half-second sentences: 36,000 samples in 60 ms frames of 1,440');
+  t.ok(result.spoke);
+  for (const stage of ['stt', 'safetyIn', 'llmFirstToken', 'firstSentence', 'ttsFirstByte', 'firstAudio', 'total']) t.type(result.timings[stage], 'number', stage);
+});
+
+t.test('speech outside the grammar is answered with "I didn\'t catch that"', async (t) => {
+  const { result, out } = await turn({ stt: stt('', true), llm: llm(['never used.']), tts: tts(), safety: safety(() => false) });
+  t.equal(result.outcome, 'not_understood');
+  t.same(out.transcript, ['']);
+  t.match(out.replies, [/didn't catch that/]);
+  t.ok(out.frames > 0);
+});
+
+t.test('silence is answered with a hint to hold the button', async (t) => {
+  const { result, out } = await turn({ stt: stt('', false), llm: llm(['never used.']), tts: tts(), safety: safety(() => false) });
+  t.equal(result.outcome, 'not_understood');
+  t.match(out.replies, [/didn't hear anything/]);
+});
+
+t.test('a blocked input gets a gentle redirect and never reaches the language model', async (t) => {
+  let asked = false;
+  const model: Llm = { name: 'spy', async *stream() { asked = true; yield 'no'; } };
+  const { result, out } = await turn({ stt: stt('something bad'), llm: model, tts: tts(), safety: safety((text) => text === 'something bad') });
+  t.equal(result.outcome, 'blocked');
+  t.notOk(asked, 'the LLM was not asked');
+  t.equal(out.replies.length, 1);
+  t.match(result.safety[0], { direction: 'input', allowed: false, category: 'violence' });
+});
+
+t.test('a blocked output sentence is replaced by a redirect and the rest of the answer is dropped', async (t) => {
+  const voice = tts();
+  const { result, out } = await turn({
+    stt: stt('tell me a story'),
+    llm: llm(['A fine start.', 'Something scary.', 'More after it.']),
+    tts: voice,
+    safety: safety((text) => text === 'Something scary.'),
+  });
+  t.equal(result.outcome, 'blocked');
+  t.equal(out.replies[0], 'A fine start.');
+  t.equal(out.replies.length, 2, 'the redirect replaced the blocked sentence and nothing followed it');
+  t.notOk(out.replies.includes('Something scary.'));
+  t.notOk(voice.spoken.includes('More after it.'));
+});
+
+t.test('a language model that fails before saying anything gets the spoken fallback', async (t) => {
+  const { result, out } = await turn({ stt: stt('hello'), llm: llm(['Hi.'], 0), tts: tts(), safety: safety(() => false) });
+  t.equal(result.outcome, 'failed');
+  t.match(result.error, { code: 'llm_unavailable' });
+  t.match(out.replies, [/muddled/]);
+  t.ok(result.spoke, 'the child heard the fallback');
+});
+
+t.test('a voice that fails on the first sentence still speaks the fallback when it can', async (t) => {
+  const { result, out } = await turn({ stt: stt('hello'), llm: llm(['Hi there.']), tts: tts({ failOn: (text) => text === 'Hi there.' }), safety: safety(() => false) });
+  t.equal(result.outcome, 'failed');
+  t.match(result.error, { code: 'tts_failed' });
+  t.ok(result.spoke);
+  t.match(out.replies.at(-1), /muddled/);
+});
+
+t.test('a voice that fails altogether leaves the turn failed and silent', async (t) => {
+  const { result, out } = await turn({ stt: stt('hello'), llm: llm(['Hi there.']), tts: tts({ failOn: () => true }), safety: safety(() => false) });
+  t.equal(result.outcome, 'failed');
+  t.notOk(result.spoke, 'nothing was heard, so the session reports an error');
+  t.equal(out.frames, 0);
+  t.equal(out.speakStarts, 0);
+});
+
+t.test('a recogniser error ends the turn as failed with its code, after the fallback', async (t) => {
+  const broken: Stt = { name: 'broken', async transcribe() { throw new ProviderError('stt_timeout', 'too slow', { retryable: true }); } };
+  const { result } = await turn({ stt: broken, llm: llm(['x.']), tts: tts(), safety: safety(() => false) });
+  t.equal(result.outcome, 'failed');
+  t.match(result.error, { code: 'stt_timeout' });
+});
+
+t.test('an abort mid-answer stops every stage and the outcome says aborted', async (t) => {
+  const controller = new AbortController();
+  let pieces = 0;
+  const endless: Llm = {
+    name: 'endless',
+    async *stream(_r, signal) {
+      for (;;) {
+        signal.throwIfAborted();
+        pieces++;
+        yield 'On and on. ';
+        await new Promise((r) => setImmediate(r));
+      }
+    },
+  };
+  const voice = tts();
+  const running = turn({ stt: stt('tell me a story'), llm: endless, tts: { ...voice, async *synthesize(text, v, s) { if (voice.spoken.length === 3) controller.abort(new Error('barge-in')); yield* voice.synthesize(text, v, s); } }, safety: safety(() => false) }, controller.signal);
+  const { result } = await running;
+  t.equal(result.outcome, 'aborted');
+  t.match(result.error, { code: 'aborted', message: /barge-in/ });
+  const seen = pieces;
+  await new Promise((r) => setImmediate(r));
+  t.equal(pieces, seen, 'the language model stopped');
+});
