@@ -212,13 +212,13 @@ export class DeviceSession {
     this.deps.claim(hello.deviceId, this);
     this.heard();
     this.deps.log('info', 'device connected', { session: this.id, device: hello.deviceId, firmware: hello.firmware });
-    const { heartbeat, volume } = this.deps.config;
+    const { heartbeat, volume, maxVolume } = this.deps.config;
     this.send({
       type: 'welcome',
       version: PROTOCOL_VERSION,
       sessionId: this.id,
       audio: DOWNLINK_AUDIO,
-      toy: { name: this.deps.toy.name, volume },
+      toy: { name: this.deps.toy.name, volume, maxVolume },
       heartbeat,
     });
   }

@@ -18,6 +18,8 @@ export interface GatewayConfig {
   readonly maxSessions: number;
   /** Playback volume sent to devices, 0..100. */
   readonly volume: number;
+  /** The loudest a parent allows devices to play, 0..100. */
+  readonly maxVolume: number;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
@@ -31,6 +33,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   maxUtteranceFrames: 500,
   maxSessions: 500,
   volume: 70,
+  maxVolume: 85,
 });
 
 export class ConfigError extends Error {
@@ -60,6 +63,7 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('maxUtteranceFrames', merged.maxUtteranceFrames, 10, 10_000);
   int('maxSessions', merged.maxSessions, 1, 100_000);
   int('volume', merged.volume, 0, 100);
+  int('maxVolume', merged.maxVolume, 0, 100);
   if (!(merged.pacing.rate > 0 && merged.pacing.rate <= 1000)) throw new ConfigError(`gateway config 'pacing.rate' must be in (0, 1000], got ${merged.pacing.rate}`);
   if (typeof merged.host !== 'string' || merged.host === '') throw new ConfigError("gateway config 'host' must be a host name or address");
   if (typeof merged.databasePath !== 'string' || merged.databasePath === '') throw new ConfigError("gateway config 'databasePath' must be a file path");

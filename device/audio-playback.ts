@@ -3,6 +3,7 @@ import { Resampler } from '../audio/resampler.js';
 import type { Speaker } from '../hardware/speaker.js';
 import type { AudioFrame, AudioParams } from '../protocol/index.js';
 import type { Log } from './log.js';
+import type { VolumeControl } from './volume-control.js';
 
 export interface PlaybackStats {
   /** Frames of the current turn handed to the speaker. */
@@ -35,7 +36,7 @@ export class AudioPlayback {
   constructor(
     private readonly speaker: Speaker,
     private readonly params: AudioParams,
-    private readonly options: { maxQueuedFrames: number; log: Log; now?: () => number },
+    private readonly options: { maxQueuedFrames: number; volume: VolumeControl; log: Log; now?: () => number },
   ) {
     this.resampler = speaker.sampleRate === params.sampleRate ? undefined : new Resampler(params.sampleRate, speaker.sampleRate);
   }
@@ -80,7 +81,7 @@ export class AudioPlayback {
     await this.pumping;
     if (generation !== this.generation) return;
     const tail = this.resampler?.flush();
-    if (tail && tail.length > 0) await this.speaker.write(tail);
+    if (tail && tail.length > 0) await this.speaker.write(this.options.volume.apply(tail));
     await this.speaker.drain();
   }
 
@@ -107,6 +108,8 @@ export class AudioPlayback {
           continue;
         }
         if (this.resampler) pcm = this.resampler.push(pcm);
+        // The only way to the speaker: the volume and its maximums apply to every sample.
+        pcm = this.options.volume.apply(pcm);
         if (this.firstWriteAt === undefined) this.firstWriteAt = (this.options.now ?? performance.now.bind(performance))();
         await this.speaker.write(pcm);
         if (generation === this.generation) this.stats.played++;

@@ -19,7 +19,7 @@ async function fakeGateway(t: { teardown: (fn: () => void) => void }, options: {
       received.push(parsed.message);
       if (parsed.message.type === 'hello') {
         if (options.closeWith) return socket.close(options.closeWith, 'no');
-        socket.send(JSON.stringify({ type: 'welcome', version: PROTOCOL_VERSION, sessionId: `s${connections}`, audio: DOWNLINK_AUDIO, toy: { name: 'Pommai', volume: 50 }, heartbeat: { intervalMs: 100, timeoutMs: 150 } }));
+        socket.send(JSON.stringify({ type: 'welcome', version: PROTOCOL_VERSION, sessionId: `s${connections}`, audio: DOWNLINK_AUDIO, toy: { name: 'Pommai', volume: 50, maxVolume: 80 }, heartbeat: { intervalMs: 100, timeoutMs: 150 } }));
       }
       if (parsed.message.type === 'ping' && options.pong) socket.send(JSON.stringify({ type: 'pong', id: parsed.message.id }));
     });

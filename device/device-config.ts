@@ -14,6 +14,8 @@ export interface DeviceConfig {
   readonly errorShowMs: number;
   /** Downlink frames waiting to be played (60 ms each). */
   readonly maxQueuedFrames: number;
+  /** The loudest this toy may ever play, 0..100, whatever the parent or anyone else sets. */
+  readonly maxVolume: number;
 }
 
 export const DEFAULT_DEVICE_CONFIG: Omit<DeviceConfig, 'gatewayUrl' | 'deviceId' | 'secret'> = Object.freeze({
@@ -24,6 +26,7 @@ export const DEFAULT_DEVICE_CONFIG: Omit<DeviceConfig, 'gatewayUrl' | 'deviceId'
   replyTimeoutMs: 20_000,
   errorShowMs: 2000,
   maxQueuedFrames: 200,
+  maxVolume: 100,
 });
 
 export class DeviceConfigError extends Error {
@@ -52,5 +55,6 @@ export function deviceConfig(input: Input): DeviceConfig {
   int('replyTimeoutMs', merged.replyTimeoutMs, 100, 600_000);
   int('errorShowMs', merged.errorShowMs, 0, 60_000);
   int('maxQueuedFrames', merged.maxQueuedFrames, 5, 10_000);
+  int('maxVolume', merged.maxVolume, 0, 100);
   return Object.freeze({ ...(merged as DeviceConfig), reconnect: Object.freeze(merged.reconnect) });
 }

@@ -1,4 +1,9 @@
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { peak } from '../audio/pcm-level.js';
+import { decodeWav } from '../audio/wav-file.js';
+import { volumeToGain } from './volume-control.js';
 import t from 'tap';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createOpusEncoder } from '../audio/opus-codec.js';
@@ -22,7 +27,7 @@ import { DeviceRunner } from './device-runner.js';
 import { silentLog } from './log.js';
 
 /** A scripted gateway: welcomes, records what the device sends, and lets the test answer. */
-async function scriptedGateway(t: { teardown: (fn: () => void) => void }) {
+async function scriptedGateway(t: { teardown: (fn: () => void) => void }, options: { toy?: { volume: number; maxVolume: number }; amplitude?: number } = {}) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await once(wss, 'listening');
   const messages: DeviceMessage[] = [];
@@ -42,7 +47,7 @@ async function scriptedGateway(t: { teardown: (fn: () => void) => void }) {
       const message = parsed.message;
       messages.push(message);
       if (message.type === 'hello') {
-        ws.send(JSON.stringify({ type: 'welcome', version: PROTOCOL_VERSION, sessionId: 's', audio: DOWNLINK_AUDIO, toy: { name: 'Pommai', volume: 50 }, heartbeat: { intervalMs: 5000, timeoutMs: 5000 } }));
+        ws.send(JSON.stringify({ type: 'welcome', version: PROTOCOL_VERSION, sessionId: 's', audio: DOWNLINK_AUDIO, toy: { name: 'Pommai', ...(options.toy ?? { volume: 50, maxVolume: 80 }) }, heartbeat: { intervalMs: 5000, timeoutMs: 5000 } }));
       }
       for (const w of waiters.splice(0)) (w.match(message) ? w.resolve : () => waiters.push(w))();
     });
@@ -52,7 +57,7 @@ async function scriptedGateway(t: { teardown: (fn: () => void) => void }) {
     wss.close();
   });
   const encoder = createOpusEncoder({ sampleRate: 24_000, frameMs: 60, bitrate: 24_000 });
-  const tone = new Int16Array(1440).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 24_000)));
+  const tone = new Int16Array(1440).map((_, i) => Math.round((options.amplitude ?? 8000) * Math.sin((2 * Math.PI * 440 * i) / 24_000)));
   return {
     url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
     messages,
@@ -66,10 +71,10 @@ async function scriptedGateway(t: { teardown: (fn: () => void) => void }) {
   };
 }
 
-async function toy(t: { teardown: (fn: () => Promise<void>) => void }, url: string, replyTimeoutMs = 10_000) {
+async function toy(t: { teardown: (fn: () => Promise<void>) => void }, url: string, replyTimeoutMs = 10_000, wavPath?: string) {
   const button = new ScriptedButton();
   const microphone = new WavMicrophone({ speed: 4 });
-  const speaker = await SimSpeaker.create({ sampleRate: 24_000, speed: 4 });
+  const speaker = await SimSpeaker.create({ sampleRate: 24_000, speed: 4, ...(wavPath ? { wavPath } : {}) });
   const reports: DeviceReport[] = [];
   const waiters: { match: (r: DeviceReport) => boolean; resolve: () => void }[] = [];
   const runner = new DeviceRunner({ button, leds: new RecordingLeds(), microphone, speaker }, {
@@ -78,6 +83,7 @@ async function toy(t: { teardown: (fn: () => Promise<void>) => void }, url: stri
     replyTimeoutMs,
     errorShowMs: 50,
     maxQueuedFrames: 100,
+    maxVolume: 100,
     log: silentLog,
     observe: (r) => {
       reports.push(r);
@@ -159,4 +165,27 @@ t.test('a reply that stalls mid-way times out instead of speaking for ever', asy
   await device.state('error');
   await gateway.received((m) => m.type === 'abort' && m.turn === 1 && m.reason === 'timeout');
   t.match(device.reports.find((r) => r.type === 'turn'), { turn: 1, end: 'timeout' });
+});
+
+t.test('a reply at full scale with volume 100 never plays louder than the parent maximum', async (t) => {
+  const dir = t.testdir();
+  const gateway = await scriptedGateway(t, { toy: { volume: 100, maxVolume: 40 }, amplitude: 32767 });
+  const wavPath = join(dir, 'played.wav');
+  const device = await toy(t, gateway.url, 10_000, wavPath);
+  device.runner.volume.setVolume(100);
+  device.microphone.load(new Int16Array(1600));
+  device.button.press();
+  device.button.release();
+  await gateway.received((m) => m.type === 'listen' && m.state === 'stop');
+  gateway.send({ type: 'speak', state: 'start', turn: 1 });
+  gateway.voice(1, 20);
+  gateway.send({ type: 'speak', state: 'stop', turn: 1 });
+  await device.state('speaking');
+  await device.state('idle');
+  await device.speaker.close();
+  const played = decodeWav(await readFile(wavPath)).pcm;
+  t.ok(played.length >= 20 * 1440 * 0.9, `${played.length} samples played`);
+  const cap = 32768 * volumeToGain(40);
+  t.ok(peak(played) <= cap, `peak ${peak(played)} <= cap ${cap.toFixed(0)}`);
+  t.ok(peak(played) > cap * 0.5, 'and it was not silenced either');
 });

@@ -10,6 +10,7 @@ import type { DeviceObserver, TurnEnd } from './device-report.js';
 import { transition, type DeviceEvent, type DeviceState, type Effect } from './device-state-machine.js';
 import { presentState } from './led-presenter.js';
 import type { Log } from './log.js';
+import { VolumeControl } from './volume-control.js';
 
 export interface DeviceHardware {
   readonly button: Button;
@@ -24,6 +25,8 @@ export interface DeviceRunnerOptions {
   readonly replyTimeoutMs: number;
   readonly errorShowMs: number;
   readonly maxQueuedFrames: number;
+  /** The maker's ceiling, 0..100: no parent setting or request plays louder. */
+  readonly maxVolume: number;
   readonly log: Log;
   readonly observe?: DeviceObserver;
 }
@@ -55,6 +58,7 @@ export class DeviceRunner {
   private readonly link: CloudLink;
   private readonly capture: AudioCapture;
   private readonly playback: AudioPlayback;
+  readonly volume: VolumeControl;
   private replyTimer: NodeJS.Timeout | undefined;
   private errorTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -80,7 +84,8 @@ export class DeviceRunner {
         this.report({ type: 'error', code: code === CloseCode.Unauthorized ? 'unauthorized' : 'version_mismatch', message: `the gateway refused this device: ${reason}`, retryable: false }),
     });
     this.capture = new AudioCapture(hardware.microphone, UPLINK_AUDIO, options.uplinkBitrate);
-    this.playback = new AudioPlayback(hardware.speaker, DOWNLINK_AUDIO, { maxQueuedFrames: options.maxQueuedFrames, log: options.log });
+    this.volume = new VolumeControl(options.maxVolume);
+    this.playback = new AudioPlayback(hardware.speaker, DOWNLINK_AUDIO, { maxQueuedFrames: options.maxQueuedFrames, volume: this.volume, log: options.log });
   }
 
   get state(): DeviceState {
@@ -157,6 +162,7 @@ export class DeviceRunner {
   }
 
   private linkUp(welcome: WelcomeMessage): void {
+    this.volume.setParentLimits(welcome.toy.volume, welcome.toy.maxVolume);
     this.report({ type: 'link', up: true, sessionId: welcome.sessionId });
     this.dispatch('linkUp');
   }

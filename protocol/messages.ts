@@ -38,6 +38,8 @@ export interface ToySettings {
   readonly name: string;
   /** Playback volume the parent chose, 0..100. */
   readonly volume: number;
+  /** The loudest the parent allows, 0..100: the device never plays louder, whatever else asks. */
+  readonly maxVolume: number;
 }
 
 export interface WelcomeMessage {

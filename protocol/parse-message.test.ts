@@ -62,13 +62,13 @@ const FIXTURES: readonly Fixture[] = [
   {
     name: 'welcome',
     from: 'gateway',
-    json: '{"type":"welcome","version":1,"sessionId":"s-01","audio":{"codec":"opus","sampleRate":24000,"channels":1,"frameMs":60},"toy":{"name":"Bun","volume":70},"heartbeat":{"intervalMs":15000,"timeoutMs":5000}}',
+    json: '{"type":"welcome","version":1,"sessionId":"s-01","audio":{"codec":"opus","sampleRate":24000,"channels":1,"frameMs":60},"toy":{"name":"Bun","volume":70,"maxVolume":80},"heartbeat":{"intervalMs":15000,"timeoutMs":5000}}',
     message: {
       type: 'welcome',
       version: 1,
       sessionId: 's-01',
       audio: { codec: 'opus', sampleRate: 24000, channels: 1, frameMs: 60 },
-      toy: { name: 'Bun', volume: 70 },
+      toy: { name: 'Bun', volume: 70, maxVolume: 80 },
       heartbeat: { intervalMs: 15000, timeoutMs: 5000 },
     },
   },
@@ -280,6 +280,7 @@ const OUT_OF_RANGE: Record<string, Json[]> = {
   id: [-1, 4294967296, 0.5],
   index: [-1, 10001, 0.5],
   volume: [-1, 101, 50.5],
+  maxVolume: [-1, 101, 50.5],
   intervalMs: [0, 99, 600001],
   timeoutMs: [0, 99, 600001],
   codec: ['pcm', 'OPUS', ''],
@@ -385,7 +386,7 @@ t.test('values at the edges of their ranges are accepted', async (t) => {
   }
   const welcome = JSON.parse(FIXTURES.find((f) => f.name === 'welcome')!.json) as { [key: string]: Json };
   for (const [volume, intervalMs, timeoutMs] of [[0, 100, 600000], [100, 600000, 100]]) {
-    const text = JSON.stringify({ ...welcome, toy: { name: 'B', volume }, heartbeat: { intervalMs, timeoutMs } });
+    const text = JSON.stringify({ ...welcome, toy: { name: 'B', volume, maxVolume: volume }, heartbeat: { intervalMs, timeoutMs } });
     t.ok(parseGatewayMessage(text).ok, `volume ${volume}, heartbeat ${intervalMs}/${timeoutMs}`);
   }
 });
@@ -593,7 +594,7 @@ t.test('2,000 random field swaps in valid fixtures never throw and are valid or 
   const pool: (Json | undefined)[] = [
     undefined, null, true, false, 0, -0, -1, 1, 1.5, 60, 16000, 65535, 65536, 4294967295, 4294967296, 1e308, -1e308,
     '', 'x', 'start', 'stop', 'push', 'opus', '__proto__', 'toString', long(3000), [], [1], ['barge_in'], [[]], {}, { a: 1 },
-    { codec: 'opus', sampleRate: 16000, channels: 1, frameMs: 60 }, { name: 'B', volume: 1 },
+    { codec: 'opus', sampleRate: 16000, channels: 1, frameMs: 60 }, { name: 'B', volume: 1, maxVolume: 1 },
   ];
   let threw = 0;
   let unexpected = 0;

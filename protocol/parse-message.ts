@@ -67,7 +67,7 @@ const fromGateway: Record<string, Reader> = {
       version: r.integer('version', 0, MAX_VERSION),
       sessionId: r.string('sessionId', { min: 1, max: 64 }),
       audio: audioParams(r.nested('audio')),
-      toy: { name: toy.string('name', { min: 1, max: 64 }), volume: toy.integer('volume', 0, 100) },
+      toy: { name: toy.string('name', { min: 1, max: 64 }), volume: toy.integer('volume', 0, 100), maxVolume: toy.integer('maxVolume', 0, 100) },
       heartbeat: { intervalMs: heartbeat.integer('intervalMs', 100, 600_000), timeoutMs: heartbeat.integer('timeoutMs', 100, 600_000) },
     };
   },
