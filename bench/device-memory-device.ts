@@ -37,6 +37,8 @@ export interface MemorySample {
   readonly heapUsed: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** Handles and requests keeping the event loop alive (timers, sockets, ...): a leak shows here too. */
+  readonly activeResources: number;
   /** True when a garbage collection was forced just before (node --expose-gc). */
   readonly afterGc: boolean;
 }
@@ -69,6 +71,7 @@ function sample(turn: number): MemorySample {
     heapUsed: usage.heapUsed,
     external: usage.external,
     arrayBuffers: usage.arrayBuffers,
+    activeResources: process.getActiveResourcesInfo().length,
     afterGc: gc !== undefined,
   };
 }

@@ -15,18 +15,22 @@ import type { MemorySample } from './device-memory-device.js';
  * voice-to-voice latency. Each set of V8 flags is one run with a fresh gateway.
  */
 
+const PRODUCTION_FLAGS = '--max-semi-space-size=1 --max-old-space-size=48';
+
 const HELP = `node dist/bench/device-memory.js [options]
 
   --turns N          scripted turns per run (default 1000)
-  --quick            50 turns, sampled every 5, warm-up 10: a check in well under a minute
-  --speed S          simulated microphone, speaker and gateway pacing S times real time (default 16)
+  --quick            50 turns, sampled every 5, warm-up 10, one run with the production
+                     V8 flags (unless --flags says otherwise): a check in well under a minute
+  --speed S          simulated microphone, speaker and gateway pacing S times real time (default 20)
   --flags "..."      V8 flags of the device process for one run (repeatable; "" is none).
-                     Default: two runs, none and "${'--max-semi-space-size=1 --max-old-space-size=48'}"
+                     Default: two runs, none and "${PRODUCTION_FLAGS}"
   --sample-every N   memory sample every N turns (default 50, or turns/10 below 500 turns)
   --warm-up N        turns before growth is measured (default min(50, 2 x sample-every))
-  --json-only        print only the final JSON line on stdout`;
+  --json-only        print only the final JSON line on stdout
 
-const PRODUCTION_FLAGS = '--max-semi-space-size=1 --max-old-space-size=48';
+Progress goes to stderr; the figures and a final JSON line go to stdout.`;
+
 const DEVICE_ID = 'bench-toy';
 /** A child that says nothing for this long is stuck: every turn reports well within it. */
 const SILENCE_LIMIT_MS = 90_000;
@@ -49,7 +53,7 @@ interface TurnLine {
   readonly voiceToVoiceMs?: number;
 }
 
-export interface RunFigures {
+interface RunFigures {
   readonly flags: string;
   readonly turns: number;
   readonly speed: number;
@@ -74,7 +78,7 @@ export interface RunFigures {
   readonly afterGc: boolean;
   readonly exitCode: number | null;
   readonly error?: string;
-  readonly samples: ReadonlyArray<{ turn: number; rssMb: number; hwmMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number }>;
+  readonly samples: ReadonlyArray<{ turn: number; rssMb: number; hwmMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; activeResources: number }>;
 }
 
 const mb = (kb: number): number => round(kb / 1024, 1);
@@ -86,7 +90,7 @@ function round(n: number, digits: number): number {
 }
 
 /** Least-squares slope of y over x; null below two distinct x. */
-export function slope(points: ReadonlyArray<readonly [number, number]>): number | null {
+function slope(points: ReadonlyArray<readonly [number, number]>): number | null {
   if (points.length < 2) return null;
   const n = points.length;
   const mx = points.reduce((s, [x]) => s + x, 0) / n;
@@ -100,7 +104,7 @@ export function slope(points: ReadonlyArray<readonly [number, number]>): number 
   return sxx === 0 ? null : sxy / sxx;
 }
 
-export function percentile(values: readonly number[], p: number): number | null {
+function percentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const rank = (p / 100) * (sorted.length - 1);
@@ -109,7 +113,7 @@ export function percentile(values: readonly number[], p: number): number | null 
   return round((sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (rank - lo), 1);
 }
 
-function nodeLines(child: ChildProcess, onLine: (line: string) => void): void {
+function onLines(child: ChildProcess, onLine: (line: string) => void): void {
   if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
 }
 
@@ -147,7 +151,7 @@ async function startGateway(db: string, speed: number): Promise<{ url: string; p
   });
   const stderr = tail(gateway);
   const url = await new Promise<string>((resolve, reject) => {
-    nodeLines(gateway, (line) => {
+    onLines(gateway, (line) => {
       try {
         const message = JSON.parse(line) as { type?: string; url?: string };
         if (message.type === 'listening' && message.url) resolve(message.url);
@@ -185,7 +189,7 @@ async function runOnce(options: RunOptions, progress: (line: string) => void): P
       error ??= `the device said nothing for ${SILENCE_LIMIT_MS / 1000} s: stopped it`;
       device.kill('SIGKILL');
     }, SILENCE_LIMIT_MS);
-    nodeLines(device, (line) => {
+    onLines(device, (line) => {
       watchdog.refresh();
       let message: { type?: string } & Record<string, unknown>;
       try {
@@ -271,6 +275,7 @@ function figures(
       heapUsedMb: bytesMb(s.heapUsed),
       externalMb: bytesMb(s.external),
       arrayBuffersMb: bytesMb(s.arrayBuffers),
+      activeResources: s.activeResources,
     })),
   };
 }
@@ -304,7 +309,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       turns: { type: 'string' },
       quick: { type: 'boolean', default: false },
-      speed: { type: 'string', default: '16' },
+      speed: { type: 'string', default: '20' },
       flags: { type: 'string', multiple: true },
       'sample-every': { type: 'string' },
       'warm-up': { type: 'string' },
@@ -321,7 +326,7 @@ async function main(argv: string[]): Promise<number> {
   const sampleEvery =
     values['sample-every'] !== undefined ? positive('sample-every', values['sample-every'], true) : turns >= 500 ? 50 : Math.max(1, Math.floor(turns / 10));
   const warmUp = values['warm-up'] !== undefined ? positive('warm-up', values['warm-up'], true) : Math.min(50, 2 * sampleEvery);
-  const flagSets = values.flags ?? ['', PRODUCTION_FLAGS];
+  const flagSets = values.flags ?? (values.quick ? [PRODUCTION_FLAGS] : ['', PRODUCTION_FLAGS]);
   const print = values['json-only'] ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -25,6 +25,7 @@ import type { TurnLog } from './store/turn-log.js';
 import type { Store } from './store/store.js';
 import type { ToyProfile } from './toy-profile.js';
 import { runTurn, type TurnProviders } from './turn-pipeline.js';
+import { TurnRecorder } from './turn-recorder.js';
 
 export interface SessionDeps {
   readonly config: GatewayConfig;
@@ -79,12 +80,14 @@ export class DeviceSession {
   private closed = false;
   /** Turns still unwinding (an aborted turn finishes and is logged after the abort). */
   private readonly running = new Set<Promise<void>>();
+  private readonly recorder: TurnRecorder;
   readonly counters: SessionCounters = { framesReceived: 0, framesDropped: 0, framesSent: 0, badFrames: 0, turns: 0 };
 
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
   ) {
+    this.recorder = new TurnRecorder({ record: (turn) => deps.turnLog.record(turn), waitMs: deps.config.reportWaitMs, maxWaiting: 8 });
     this.helloTimer = setTimeout(() => this.close(CloseCode.HelloTimeout, 'no hello in time'), deps.config.helloTimeoutMs);
     socket.on('message', (data, isBinary) => {
       // ws still delivers frames that arrive during the closing handshake: they must not start turns.
@@ -100,6 +103,8 @@ export class DeviceSession {
   /** Resolves when every turn of this session has finished and been handed to the turn log. */
   async settled(): Promise<void> {
     await Promise.all(this.running);
+    // A closed session will get no more reports: what waits for one is written now.
+    if (this.closed) this.recorder.flushAll();
   }
 
   get device(): string | undefined {
@@ -121,6 +126,7 @@ export class DeviceSession {
     clearTimeout(this.silenceTimer);
     this.abortTurn('disconnected');
     if (this.deviceId) this.deps.release(this.deviceId, this);
+    void this.settled();
   }
 
   /** The device must be heard from at least every heartbeat interval plus timeout. */
@@ -166,6 +172,8 @@ export class DeviceSession {
       case 'abort':
         if (this.active?.turn === message.turn) this.abortTurn(`device: ${message.reason}`);
         return;
+      case 'report':
+        return this.recorder.reported(message.turn, message.timings);
       case 'ping':
         return this.send({ type: 'pong', id: message.id });
       case 'pong':
@@ -339,7 +347,7 @@ export class DeviceSession {
       timings: result.timings,
       ...(result.error ? { error: result.error } : {}),
     });
-    this.deps.turnLog.record({
+    this.recorder.finished({
       id: randomUUID(),
       deviceId: this.deviceId ?? 'unknown',
       sessionId: this.id,

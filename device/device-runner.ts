@@ -292,11 +292,18 @@ export class DeviceRunner {
     const traffic = this.link.traffic;
     const released = turn.trafficAtRelease ?? traffic;
     const framesPlayed = this.playback.counters.played;
+    const voiceToVoiceMs = firstAudible !== undefined && turn.releasedAt !== undefined ? Math.round(firstAudible - turn.releasedAt) : undefined;
+    // The gateway keeps what the device measured beside its own timings.
+    this.link.send({
+      type: 'report',
+      turn: turn.turn,
+      timings: { ...(voiceToVoiceMs === undefined ? {} : { voiceToVoiceMs }), playedMs: framesPlayed * DOWNLINK_AUDIO.frameMs },
+    });
     this.report({
       type: 'turn',
       turn: turn.turn,
       end,
-      ...(firstAudible !== undefined && turn.releasedAt !== undefined ? { voiceToVoiceMs: Math.round(firstAudible - turn.releasedAt) } : {}),
+      ...(voiceToVoiceMs === undefined ? {} : { voiceToVoiceMs }),
       gateway: turn.gatewayTimings,
       framesSent: turn.framesSent,
       framesPlayed,

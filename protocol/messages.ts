@@ -32,6 +32,17 @@ export interface ListenMessage {
   readonly mode: 'push';
 }
 
+/**
+ * What the device measured of a finished turn, sent once the last sample has
+ * played (or the turn ended otherwise), so the gateway stores it with the turn.
+ */
+export interface ReportMessage {
+  readonly type: 'report';
+  readonly turn: number;
+  /** Milliseconds: voiceToVoiceMs (button release to first audible sample), playbackMs, ... */
+  readonly timings: Readonly<Record<string, number>>;
+}
+
 // ---- gateway to device --------------------------------------------------------
 
 export interface ToySettings {
@@ -110,7 +121,7 @@ export interface PongMessage {
   readonly id: number;
 }
 
-export type DeviceMessage = HelloMessage | ListenMessage | AbortMessage | PingMessage | PongMessage;
+export type DeviceMessage = HelloMessage | ListenMessage | ReportMessage | AbortMessage | PingMessage | PongMessage;
 export type GatewayMessage =
   | WelcomeMessage
   | TranscriptMessage

@@ -52,6 +52,12 @@ const FIXTURES: readonly Fixture[] = [
     message: { type: 'listen', state: 'stop', turn: 7, mode: 'push' },
   },
   {
+    name: 'report',
+    from: 'device',
+    json: '{"type":"report","turn":7,"timings":{"voiceToVoiceMs":412}}',
+    message: { type: 'report', turn: 7, timings: { voiceToVoiceMs: 412 } },
+  },
+  {
     name: 'abort from the device',
     from: 'device',
     json: '{"type":"abort","turn":7,"reason":"barge_in"}',
@@ -151,7 +157,7 @@ t.test('every message type has a fixture', async (t) => {
   t.same(
     [...types].sort(),
     [
-      'device:abort', 'device:hello', 'device:listen', 'device:ping', 'device:pong',
+      'device:abort', 'device:hello', 'device:listen', 'device:ping', 'device:pong', 'device:report',
       'gateway:abort', 'gateway:error', 'gateway:metrics', 'gateway:ping', 'gateway:pong',
       'gateway:reply', 'gateway:speak', 'gateway:transcript', 'gateway:welcome',
     ],

@@ -54,6 +54,7 @@ const fromDevice: Record<string, Reader> = {
     audio: audioParams(r.nested('audio')),
     capabilities: r.stringList('capabilities', { maxItems: 32, maxLength: 64 }),
   }),
+  report: (r) => ({ type: 'report', turn: turn(r), timings: r.numberMap('timings', { maxKeys: 32 }) }),
   listen: (r) => ({ type: 'listen', state: r.oneOf('state', ['start', 'stop'] as const), turn: turn(r), mode: r.oneOf('mode', ['push'] as const) }),
 };
 

@@ -59,7 +59,12 @@ t.test('a spoken "tell me a story" gets a spoken story, and the turn is stored',
   t.ok(rms(wav.pcm) > 300, `reply audio is not silence (rms ${rms(wav.pcm).toFixed(0)})`);
   t.ok(peak(wav.pcm) < 32768);
 
-  const stored = await gateway.store.listTurns({ deviceId: DEVICE_ID });
+  // The turn is stored once the device's own report has joined it.
+  let stored = await gateway.store.listTurns({ deviceId: DEVICE_ID });
+  for (let i = 0; i < 200 && stored.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    stored = await gateway.store.listTurns({ deviceId: DEVICE_ID });
+  }
   t.equal(stored.length, 1, 'the turn is in the SQLite store');
   const record = stored[0]!;
   t.equal(record.transcript, 'tell me a story');
@@ -67,6 +72,7 @@ t.test('a spoken "tell me a story" gets a spoken story, and the turn is stored',
   t.equal(record.reply, replies.join(' '));
   t.ok(record.safety.length >= 1 + replies.length, 'the input and every output sentence were checked');
   t.ok(record.timings['total'] !== undefined && record.timings['stt'] !== undefined);
+  t.equal(record.timings['device.voiceToVoiceMs'], turn.type === 'turn' ? turn.voiceToVoiceMs : -1, "the device's own measurement is stored with the turn");
 });
 
 t.test('with the gateway down the device is offline, and comes back by itself when it starts', async (t) => {
