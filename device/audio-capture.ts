@@ -29,6 +29,8 @@ export class AudioCapture {
       frameMs: this.params.frameMs,
       bitrate: this.bitrate,
       application: 'voip',
+      // Discontinuous transmission: the pauses around a child's words cost a byte a frame, not a hundred.
+      dtx: true,
     });
     const chunker = new FrameChunker(frameSamples(this.params));
     for await (const pcm of this.microphone.capture(signal)) {

@@ -36,7 +36,7 @@ export class AudioPlayback {
   constructor(
     private readonly speaker: Speaker,
     private readonly params: AudioParams,
-    private readonly options: { maxQueuedFrames: number; volume: VolumeControl; log: Log; now?: () => number },
+    private readonly options: { maxQueuedFrames: number; prebufferFrames: number; volume: VolumeControl; log: Log; now?: () => number },
   ) {
     this.resampler = speaker.sampleRate === params.sampleRate ? undefined : new Resampler(params.sampleRate, speaker.sampleRate);
   }
@@ -72,12 +72,16 @@ export class AudioPlayback {
     }
     // The payload is a view into the socket's buffer; keep our own copy.
     this.queue.push(frame.payload.slice());
-    if (this.pumpFor !== this.generation) this.pumping = this.pump(this.generation);
+    // A small jitter cushion: start (or restart after running dry) only with a few frames in hand,
+    // so one late packet does not cut the voice into pieces.
+    if (this.pumpFor !== this.generation && this.queue.length >= this.options.prebufferFrames) this.pumping = this.pump(this.generation);
   }
 
   /** Resolves once everything accepted for this turn has been played (or playback was stopped). */
   async finish(): Promise<void> {
     const generation = this.generation;
+    // No more frames will come: play whatever is held back by the cushion.
+    if (this.pumpFor !== generation && this.queue.length > 0) this.pumping = this.pump(generation);
     await this.pumping;
     if (generation !== this.generation) return;
     const tail = this.resampler?.flush();

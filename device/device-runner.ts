@@ -85,7 +85,7 @@ export class DeviceRunner {
     });
     this.capture = new AudioCapture(hardware.microphone, UPLINK_AUDIO, options.uplinkBitrate);
     this.volume = new VolumeControl(options.maxVolume);
-    this.playback = new AudioPlayback(hardware.speaker, DOWNLINK_AUDIO, { maxQueuedFrames: options.maxQueuedFrames, volume: this.volume, log: options.log });
+    this.playback = new AudioPlayback(hardware.speaker, DOWNLINK_AUDIO, { maxQueuedFrames: options.maxQueuedFrames, prebufferFrames: 2, volume: this.volume, log: options.log });
   }
 
   get state(): DeviceState {
