@@ -78,7 +78,7 @@ interface RunFigures {
   readonly afterGc: boolean;
   readonly exitCode: number | null;
   readonly error?: string;
-  readonly samples: ReadonlyArray<{ turn: number; rssMb: number; hwmMb: number; heapUsedMb: number; externalMb: number; arrayBuffersMb: number; activeResources: number }>;
+  readonly samples: ReadonlyArray<{ turn: number; rssMb: number; hwmMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number; arrayBuffersMb: number; activeResources: number }>;
 }
 
 const mb = (kb: number): number => round(kb / 1024, 1);
@@ -273,6 +273,7 @@ function figures(
       rssMb: mb(s.vmRssKb),
       hwmMb: mb(s.vmHwmKb),
       heapUsedMb: bytesMb(s.heapUsed),
+      heapTotalMb: bytesMb(s.heapTotal),
       externalMb: bytesMb(s.external),
       arrayBuffersMb: bytesMb(s.arrayBuffers),
       activeResources: s.activeResources,
@@ -303,9 +304,20 @@ function positive(name: string, value: string, integer: boolean): number {
   return n;
 }
 
+/** `--flags "--x"` reads as two options to parseArgs: join each --flags with its value. */
+function joinFlagValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--flags' && i + 1 < argv.length) out.push(`--flags=${argv[++i] as string}`);
+    else out.push(arg);
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinFlagValues(argv),
     options: {
       turns: { type: 'string' },
       quick: { type: 'boolean', default: false },

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createLog, isLogLevel } from './create-log.js';
+import { UsageError } from './usage-error.js';
 import { runSimDevice, type Step } from './sim-device.js';
 
 export const DEVICE_HELP = `pommai device: run the toy's device process
@@ -41,7 +42,7 @@ export function scriptSteps(tokens: readonly { kind: string; name?: string; valu
 
 export function parseSpeed(value: string): number {
   const speed = Number(value);
-  if (!(speed >= 1 && speed <= 100)) throw new Error(`--speed must be a number from 1 to 100, got '${value}'`);
+  if (!(speed >= 1 && speed <= 100)) throw new UsageError(`--speed must be a number from 1 to 100, got '${value}'`);
   return speed;
 }
 
@@ -61,12 +62,16 @@ export async function deviceCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${DEVICE_HELP}\n`);
     return 0;
   }
-  if (!values.sim) throw new Error('only simulated hardware exists so far: run with --sim');
-  if (!values.url) throw new Error('--url is required: the gateway prints it when it starts');
+  if (!values.sim) throw new UsageError('only simulated hardware exists so far: run with --sim');
+  if (!values.url) throw new UsageError('--url is required: the gateway prints it when it starts');
   const secret = values.secret ?? process.env['POMMAI_DEVICE_SECRET'];
-  if (!secret) throw new Error('no device secret: set POMMAI_DEVICE_SECRET (from "pommai devices add ID") or pass --secret');
+  if (!secret) throw new UsageError('no device secret: set POMMAI_DEVICE_SECRET (from "pommai devices add ID") or pass --secret');
   const level = values['log-level'];
-  if (!isLogLevel(level)) throw new Error(`--log-level must be debug, info, warn or error, got '${level}'`);
+  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, got '${level}'`);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   return runSimDevice({
     url: values.url,
     deviceId: values['device-id'],
@@ -76,5 +81,8 @@ export async function deviceCommand(argv: string[]): Promise<number> {
     json: values.json,
     speed: parseSpeed(values.speed),
     log: createLog(level, { service: 'device' }),
+  }, stop.signal).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
 }

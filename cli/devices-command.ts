@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { SqliteStore } from '../cloud/store/sqlite-store.js';
 import { DEFAULT_GATEWAY_CONFIG } from '../cloud/gateway-config.js';
+import { DEVICE_ID_PATTERN } from '../protocol/index.js';
+import { UsageError } from './usage-error.js';
 
 export const DEVICES_HELP = `pommai devices: manage the devices a gateway accepts
 
@@ -17,8 +19,11 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   const store = await SqliteStore.open(values.db ?? DEFAULT_GATEWAY_CONFIG.databasePath);
   try {
     if (action === 'add' && id) {
+      if (!DEVICE_ID_PATTERN.test(id)) throw new UsageError(`device id '${id}' must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit`);
+      const existed = (await store.listDevices()).some((device) => device.id === id);
       const secret = await store.addDevice(id);
-      process.stdout.write(`device ${id} registered. Its secret (shown only now):\n${secret}\n`);
+      const what = existed ? `device ${id} already existed: its secret is REPLACED, and the toy must be given the new one` : `device ${id} registered`;
+      process.stdout.write(`${what}. Its secret (shown only now):\n${secret}\n`);
       return 0;
     }
     if (action === 'list') {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { gatewayConfig } from '../cloud/gateway-config.js';
 import { startGateway } from '../cloud/gateway-main.js';
 import { createLog, isLogLevel } from './create-log.js';
+import { UsageError } from './usage-error.js';
 
 export const GATEWAY_HELP = `pommai gateway: run the cloud gateway (offline providers by default)
 
@@ -33,7 +34,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const level = values['log-level'];
-  if (!isLogLevel(level)) throw new Error(`--log-level must be debug, info, warn or error, got '${level}'`);
+  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, got '${level}'`);
   const log = createLog(level, { service: 'gateway' });
   const config = gatewayConfig({
     ...(values.host ? { host: values.host } : {}),
@@ -42,18 +43,23 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     ...(values['pacing-rate'] ? { pacing: { rate: Number(values['pacing-rate']) } } : {}),
   });
   const gateway = await startGateway(config, log);
+  let parentGone: Promise<void> | undefined;
   if (values['pair-from-stdin']) {
-    // The simulator hands its device's secret over a pipe, never on a command line.
-    for await (const line of createInterface({ input: process.stdin, terminal: false })) {
-      const [deviceId, secret] = line.trim().split(/\s+/);
-      if (deviceId && secret) await gateway.store.addDeviceWithSecret(deviceId, secret);
-      break;
-    }
+    // The simulator hands its device's secret over a pipe, never on a command line, and keeps the
+    // pipe open: when it closes, the simulator is gone and so is the reason to run.
+    const lines = createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+    const first = await lines.next();
+    const [deviceId, secret] = first.done ? [] : first.value.trim().split(/\s+/);
+    if (deviceId && secret) await gateway.store.addDeviceWithSecret(deviceId, secret);
+    parentGone = (async () => {
+      while (!(await lines.next()).done);
+    })();
   }
   process.stdout.write(`${JSON.stringify({ type: 'listening', url: gateway.url })}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    void parentGone?.then(resolve);
   });
   log('info', 'gateway stopping');
   await gateway.stop();

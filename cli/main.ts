@@ -3,6 +3,7 @@ import { DEVICE_HELP, deviceCommand } from './device-command.js';
 import { DEVICES_HELP, devicesCommand } from './devices-command.js';
 import { GATEWAY_HELP, gatewayCommand } from './gateway-command.js';
 import { SIM_HELP, simCommand } from './sim-command.js';
+import { isUsageError } from './usage-error.js';
 
 const HELP = `pommai: an AI talking toy
 
@@ -43,6 +44,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`pommai: ${(error as Error).message ?? String(error)}\n`);
-    process.exitCode = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1;
+    process.exitCode = isUsageError(error) ? 2 : 1;
   },
 );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createLog, isLogLevel } from './create-log.js';
+import { UsageError } from './usage-error.js';
 import { DEVICE_OPTIONS, parseSpeed, scriptSteps } from './device-command.js';
 import { runSimDevice } from './sim-device.js';
 
@@ -30,7 +31,7 @@ export async function simCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const level = values['log-level'];
-  if (!isLogLevel(level)) throw new Error(`--log-level must be debug, info, warn or error, got '${level}'`);
+  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, got '${level}'`);
   const speed = parseSpeed(values.speed);
   const secret = randomBytes(24).toString('base64url');
   const gateway = spawn(
@@ -39,8 +40,15 @@ export async function simCommand(argv: string[]): Promise<number> {
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number>((resolve) => gateway.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  // Ctrl-C, a kill, or the gateway dying: every path ends in the finally blocks, so nothing is left running.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  void exited.then((code) => stop.abort(new Error(`the gateway exited with code ${code}`)));
   try {
-    gateway.stdin.end(`${DEVICE_ID} ${secret}\n`);
+    // stdin stays open: the gateway stops when it closes, so it dies with us even after a SIGKILL.
+    gateway.stdin.write(`${DEVICE_ID} ${secret}\n`);
     const url = await gatewayUrl(gateway.stdout, exited);
     return await runSimDevice({
       url,
@@ -51,8 +59,11 @@ export async function simCommand(argv: string[]): Promise<number> {
       json: values.json,
       speed,
       log: createLog(level, { service: 'device' }),
-    });
+    }, stop.signal);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    gateway.stdin.end();
     gateway.kill('SIGTERM');
     await exited;
   }

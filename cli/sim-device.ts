@@ -29,8 +29,15 @@ export interface SimDeviceOptions {
 
 const TURN_TIMEOUT_MS = 120_000;
 
-/** Runs the device with simulated hardware until the script is done (or, interactive, until Ctrl-C). */
-export async function runSimDevice(options: SimDeviceOptions): Promise<number> {
+/** Runs the device with simulated hardware until the script is done, or `stop` aborts (Ctrl-C, a dead gateway). */
+export async function runSimDevice(options: SimDeviceOptions, stop: AbortSignal = new AbortController().signal): Promise<number> {
+  // Settings first: a bad one must not leave a half-made WAV file or a terminal in raw mode.
+  const config = deviceConfig({
+    gatewayUrl: options.url,
+    deviceId: options.deviceId,
+    secret: options.secret,
+    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+  });
   const scripted = options.steps.length > 0;
   const interactiveMic = !scripted && process.stdin.isTTY === true && (await hasCaptureDevice());
   const hardware = await createHardware({
@@ -45,34 +52,42 @@ export async function runSimDevice(options: SimDeviceOptions): Promise<number> {
   let toyName = 'toy';
   const print = reportPrinter(options.json, () => toyName);
   const waiter = new ReportWaiter();
-  const turns: DeviceReport[] = [];
-  const observe = (report: DeviceReport) => {
+  const turns: Extract<DeviceReport, { type: 'turn' }>[] = [];
+  const welcomed = waiter.next((r) => (r.type === 'link' && r.up) || (r.type === 'error' && !r.retryable && r.turn === undefined), 30_000, 'the gateway');
+  const runner = startDevice(config, hardware, options.log, (report) => {
+    if (report.type === 'link' && report.up) toyName = 'Pommai';
     if (report.type === 'turn') turns.push(report);
     print(report);
     waiter.observe(report);
-  };
-  const config = deviceConfig({
-    gatewayUrl: options.url,
-    deviceId: options.deviceId,
-    secret: options.secret,
-    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
   });
-  const welcomed = waiter.next((r) => (r.type === 'link' && r.up) || (r.type === 'error' && !r.retryable && r.turn === undefined), 30_000, 'the gateway').then((r) => {
-    if (r.type === 'error') throw Object.assign(new Error(r.message), { code: r.code });
+  const stopped = new Promise<never>((_, reject) => {
+    const onStop = () => reject(Object.assign(new Error(String((stop.reason as Error)?.message ?? 'stopped')), { code: 'stopped' }));
+    if (stop.aborted) onStop();
+    else stop.addEventListener('abort', onStop, { once: true });
   });
-  const runner = startDevice(config, hardware, options.log, (report) => {
-    if (report.type === 'link' && report.up) toyName = 'Pommai';
-    observe(report);
-  });
+  stopped.catch(() => {});
   let failed = false;
   try {
-    await welcomed;
-    if (scripted) await runScript(options.steps, hardware, runner, waiter);
-    else if (interactiveMic) await untilInterrupted('hold space to talk, Ctrl-C to quit');
-    else await typedTurns(hardware, runner, waiter, options.json);
+    const first = await Promise.race([welcomed, stopped]).catch((error: unknown) => {
+      const problem = runner.linkProblem;
+      throw (error as { code?: string }).code === 'timeout'
+        ? Object.assign(new Error(`could not reach the gateway at ${options.url}${problem ? `: ${problem}` : ''}`), { code: 'gateway_unreachable' })
+        : error;
+    });
+    // A refused device was already reported by the device itself.
+    if (first.type === 'error') return 1;
+    const work = scripted
+      ? runScript(options.steps, hardware, runner, waiter)
+      : interactiveMic
+        ? untilStopped('hold space to talk, Ctrl-C to quit', stop)
+        : typedTurns(hardware, runner, waiter, options.json);
+    await Promise.race([work, stopped]);
+    // A scripted turn that did not play its answer is a failure the caller should see in the exit code.
+    failed = scripted && turns.some((turn) => turn.end !== 'played' && turn.end !== 'no_audio');
   } catch (error) {
-    failed = true;
-    print({ type: 'error', code: (error as { code?: string }).code ?? 'sim_failed', message: (error as Error).message, retryable: false });
+    const interrupted = (error as { code?: string }).code === 'stopped';
+    failed = !interrupted || scripted;
+    if (!interrupted || scripted) print({ type: 'error', code: (error as { code?: string }).code ?? 'sim_failed', message: (error as Error).message, retryable: false });
   } finally {
     const traffic = runner.traffic;
     await runner.stop();
@@ -122,7 +137,7 @@ async function typedTurns(hardware: Hardware, runner: ReturnType<typeof startDev
   }
 }
 
-function untilInterrupted(message: string): Promise<void> {
+function untilStopped(message: string, stop: AbortSignal): Promise<void> {
   process.stderr.write(`${message}\n`);
-  return new Promise((resolve) => process.once('SIGINT', () => resolve()));
+  return new Promise((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -56,8 +56,8 @@ export class AudioPlayback {
     this.turn = turn;
     this.firstWriteAt = undefined;
     this.stats.played = 0;
-    // A fresh decoder per turn: no state of the previous voice leaks into this one.
-    this.decoder = undefined;
+    // One decoder for the process: a new one per turn left native memory waiting for V8's collector,
+    // and Opus state settles within a frame of a new voice anyway.
   }
 
   push(frame: AudioFrame): void {

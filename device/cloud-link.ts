@@ -57,6 +57,8 @@ export class CloudLink {
   private awaitingPong: number | undefined;
   private sentBefore = 0;
   private receivedBefore = 0;
+  /** Why the last attempt to reach the gateway failed, for people wondering why the toy is offline. */
+  lastError: string | undefined;
   /** Counts of frames the gateway sent that did not parse; they are logged, never fatal. */
   rejectedFrames = 0;
 
@@ -154,6 +156,7 @@ export class CloudLink {
       if (this.up) this.handlers.onMessage(message);
     });
     socket.on('error', (error) => {
+      this.lastError = error.message;
       this.options.log('debug', 'link error', { error: error.message });
     });
     socket.on('close', (code, reason) => {
@@ -171,6 +174,7 @@ export class CloudLink {
       return;
     }
     this.up = true;
+    this.lastError = undefined;
     this.backoff.reset();
     this.heartbeat(socket, welcome.heartbeat.intervalMs, welcome.heartbeat.timeoutMs);
     this.handlers.onUp(welcome);

@@ -1,3 +1,5 @@
+import { DEVICE_ID_PATTERN } from '../protocol/index.js';
+
 /** Everything the device reads at start-up, validated once and frozen. */
 export interface DeviceConfig {
   /** ws:// or wss:// URL of the gateway's device endpoint. */
@@ -43,7 +45,7 @@ export function deviceConfig(input: Input): DeviceConfig {
     throw new DeviceConfigError(`device config '${key}' ${why}`);
   };
   if (typeof merged.gatewayUrl !== 'string' || !/^wss?:\/\/[^\s]+$/.test(merged.gatewayUrl)) bad('gatewayUrl', 'must be a ws:// or wss:// URL');
-  if (typeof merged.deviceId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(merged.deviceId)) bad('deviceId', 'must be 1-64 letters, digits, dots, dashes or underscores');
+  if (typeof merged.deviceId !== 'string' || !DEVICE_ID_PATTERN.test(merged.deviceId)) bad('deviceId', 'must be 1-64 letters, digits, dots, dashes or underscores');
   if (typeof merged.secret !== 'string' || merged.secret.length < 8 || merged.secret.length > 256) bad('secret', 'must be the 8-256 character secret the gateway issued');
   const int = (key: string, value: number, min: number, max: number) => {
     if (!Number.isInteger(value) || value < min || value > max) bad(key, `must be an integer in ${min}..${max}`);

@@ -96,6 +96,11 @@ export class DeviceRunner {
     return this.link.traffic;
   }
 
+  /** Why the gateway could not be reached the last time it was tried, if it could not. */
+  get linkProblem(): string | undefined {
+    return this.link.lastError;
+  }
+
   start(): void {
     presentState(this.hardware.leds, this.current);
     this.unsubscribe = this.hardware.button.subscribe((event) => this.buttonEvent(event));

@@ -60,8 +60,8 @@ const FIXTURES: readonly Fixture[] = [
   {
     name: 'abort from the device',
     from: 'device',
-    json: '{"type":"abort","turn":7,"reason":"barge_in"}',
-    message: { type: 'abort', turn: 7, reason: 'barge_in' },
+    json: '{"type":"abort","turn":7,"reason":"barged_in"}',
+    message: { type: 'abort', turn: 7, reason: 'barged_in' },
   },
   { name: 'ping from the device', from: 'device', json: '{"type":"ping","id":42}', message: { type: 'ping', id: 42 } },
   { name: 'pong from the device', from: 'device', json: '{"type":"pong","id":42}', message: { type: 'pong', id: 42 } },

@@ -18,7 +18,8 @@ export interface ParseProblem {
 
 export type ParseResult<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly error: ParseProblem };
 
-const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** What a device id may look like (1..64 characters). */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_ID = 0xffff_ffff;
 const MAX_VERSION = 0xffff;
 /** Messages that carry the sender's PROTOCOL_VERSION. */
@@ -48,7 +49,7 @@ const fromDevice: Record<string, Reader> = {
   hello: (r) => ({
     type: 'hello',
     version: r.integer('version', 0, MAX_VERSION),
-    deviceId: r.string('deviceId', { min: 1, max: 64, pattern: DEVICE_ID }),
+    deviceId: r.string('deviceId', { min: 1, max: 64, pattern: DEVICE_ID_PATTERN }),
     secret: r.string('secret', { min: 1, max: 256 }),
     firmware: r.string('firmware', { max: 64 }),
     audio: audioParams(r.nested('audio')),

@@ -18,6 +18,8 @@ if [ -z "$total" ]; then
   fail=$((fail + 1))
   status=1
 fi
+# The pipe's status is tee's, not tap's: decide from the counts.
+[ "$fail" = 0 ] || status=1
 if [ -n "$skip" ] && [ "$skip" != 0 ]; then
   echo "$pass passed, $fail failed, $skip skipped"
 else

@@ -92,6 +92,43 @@ t.test('help and usage errors', async (t) => {
   t.equal(await unknown.exit, 2);
   t.match(unknown.stderr(), /unknown command 'fly'/);
   const noSecret = pommai(['device', '--sim', '--url', 'ws://127.0.0.1:1/v1/device'], { POMMAI_DEVICE_SECRET: '' });
-  t.equal(await noSecret.exit, 1);
+  t.equal(await noSecret.exit, 2, 'a usage error exits 2');
   t.match(noSecret.stderr(), /POMMAI_DEVICE_SECRET/);
+  const badId = pommai(['devices', 'add', 'bad id!', '--db', join(t.testdir(), 'g.db')]);
+  t.equal(await badId.exit, 2);
+  t.match(badId.stderr(), /device id 'bad id!'/);
+});
+
+t.test('pommai device names the gateway it could not reach, and why', async (t) => {
+  const run = pommai(['device', '--sim', '--url', 'ws://127.0.0.1:9/v1/device', '--say', 'hello', '--json', '--speed', '8'], { POMMAI_DEVICE_SECRET: 'some-long-secret' });
+  t.equal(await run.exit, 1);
+  const error = jsonLines(run.lines).find((e) => e['type'] === 'error');
+  t.match(error, { code: 'gateway_unreachable', message: /ws:\/\/127\.0\.0\.1:9\/v1\/device: .*ECONNREFUSED/ });
+});
+
+t.test('killing pommai sim stops its gateway too', async (t) => {
+  const dir = t.testdir();
+  const run = pommai(['sim', '--say', 'tell me a story', '--json', '--data-dir', dir]);
+  // Wait until the toy speaks, then kill the simulator without warning.
+  await new Promise<void>((resolve) => run.rl.on('line', (line) => line.includes('"speaking"') && resolve()));
+  const gatewayPids = (await import('node:child_process')).execFileSync('pgrep', ['-P', String(run.child.pid)]).toString().trim().split('\n').map(Number);
+  t.ok(gatewayPids.length >= 1, 'the gateway runs as a child process');
+  run.child.kill('SIGKILL');
+  await run.exit;
+  for (const pid of gatewayPids) {
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 10_000;
+      const check = () => {
+        try {
+          process.kill(pid, 0);
+          if (Date.now() > deadline) reject(new Error(`gateway ${pid} still running`));
+          else setTimeout(check, 50);
+        } catch {
+          resolve();
+        }
+      };
+      check();
+    });
+    t.pass(`gateway ${pid} is gone`);
+  }
 });

@@ -10,9 +10,8 @@ import { DOWNLINK_AUDIO } from '../../protocol/index.js';
 
 /** The providers that need no key and no network: the embedded default. */
 export function createOfflineProviders(toy: ToyProfile, log: Log): TurnProviders {
-  void log;
   return {
-    stt: new PocketsphinxStt({ phrases: companionPhrases(toy) }),
+    stt: new PocketsphinxStt({ phrases: companionPhrases(toy), warn: (message: string) => log('warn', message, { provider: 'pocketsphinx' }) }),
     llm: new OfflineCompanion(),
     tts: new EspeakTts({ sampleRate: DOWNLINK_AUDIO.sampleRate }),
     safety: new LocalSafetyFilter(),

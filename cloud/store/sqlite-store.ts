@@ -1,3 +1,4 @@
+import { chmodSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -80,6 +81,8 @@ export class SqliteStore implements Store {
         // while FULL would put an fsync on the event loop for every turn.
         db.pragma('synchronous = NORMAL');
         migrate(db);
+        // Children's words live here: only the gateway's own user may read them.
+        for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
       }
       if (options.maxSizeBytes !== undefined) {
         const pageSize = db.pragma('page_size', { simple: true }) as number;
