@@ -2,6 +2,7 @@ import { createOpusEncoder } from '../audio/opus-codec.js';
 import { FrameChunker } from '../audio/frame-chunker.js';
 import type { Microphone } from '../hardware/microphone.js';
 import { frameSamples, type AudioParams } from '../protocol/index.js';
+import { LevelNormalizer } from './level-normalizer.js';
 
 /**
  * Turns the microphone's PCM into Opus packets of exactly one protocol frame
@@ -9,6 +10,7 @@ import { frameSamples, type AudioParams } from '../protocol/index.js';
  */
 export class AudioCapture {
   private encoder: ReturnType<typeof createOpusEncoder> | undefined;
+  private readonly level = new LevelNormalizer();
 
   constructor(
     private readonly microphone: Microphone,
@@ -33,8 +35,10 @@ export class AudioCapture {
       dtx: true,
     });
     const chunker = new FrameChunker(frameSamples(this.params));
+    // Each utterance starts from unity gain: the last child's distance says nothing about this one.
+    this.level.reset();
     for await (const pcm of this.microphone.capture(signal)) {
-      for (const frame of chunker.push(pcm)) yield this.encoder.encode(frame);
+      for (const frame of chunker.push(this.level.process(pcm))) yield this.encoder.encode(frame);
     }
     const last = chunker.flush();
     if (last) yield this.encoder.encode(last);

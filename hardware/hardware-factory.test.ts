@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
@@ -48,15 +49,41 @@ t.test('a config read at run time gets the plain interfaces', async (t) => {
   await hw.close();
 });
 
+const offPi = !existsSync('/dev/gpiochip0');
 const piChoices: Array<[Partial<HardwareConfig>, RegExp]> = [
-  [{ button: 'gpio' }, /button 'gpio'.*GPIO/],
-  [{ leds: 'neopixel' }, /leds 'neopixel'/],
-  [{ leds: 'rgb' }, /leds 'rgb'/],
-  [{ speaker: 'alsa' }, /speaker 'alsa'.*ALSA speaker/],
+  [{ button: 'gpio' }, /\/dev\/gpiochip0/],
+  [{ button: 'gpio', gpioBackend: 'sysfs' }, /sysfs GPIO/],
+  [{ leds: 'neopixel' }, /WS281x|rpi-ws281x/],
+  [{ leds: 'rgb' }, /\/dev\/gpiochip0/],
 ];
 for (const [choice, message] of piChoices) {
-  t.test(`the Raspberry Pi driver ${JSON.stringify(choice)} is not available yet`, async (t) => {
+  t.test(`off a Raspberry Pi, ${JSON.stringify(choice)} is driver_unavailable naming what is missing`, { skip: offPi ? false : 'this machine has GPIO' }, async (t) => {
     const config: HardwareConfig = { button: 'scripted', leds: 'recording', microphone: 'wav', speaker: 'sim', ...choice };
     await t.rejects(createHardware(config), { code: 'driver_unavailable', retryable: false, message });
+  });
+}
+
+t.test('the ALSA speaker and microphone use the named devices', async (t) => {
+  const hw = await createHardware({ button: 'scripted', leds: 'recording', microphone: 'alsa', speaker: 'alsa', alsaCaptureDevice: 'plughw:1,0', alsaPlaybackDevice: 'plughw:1,0' });
+  t.equal(hw.speaker.device, 'plughw:1,0');
+  t.equal(hw.speaker.sampleRate, 24000);
+  t.equal(hw.microphone.device, 'plughw:1,0');
+  await hw.close();
+});
+
+const badConfigs: Array<[Partial<HardwareConfig>, string]> = [
+  [{ button: 'gpio', buttonLine: -1 }, 'buttonLine'],
+  [{ button: 'gpio', buttonDebounceMs: 2.5 }, 'buttonDebounceMs'],
+  [{ button: 'gpio', gpioChip: 'zero' as unknown as number }, 'gpioChip'],
+  [{ button: 'gpio', gpioBackend: 'mmap' as 'sysfs' }, 'gpioBackend'],
+  [{ leds: 'rgb', rgbLines: [1, 2] as unknown as [number, number, number] }, 'rgbLines'],
+  [{ leds: 'neopixel', neopixelCount: 0 }, 'neopixelCount'],
+  [{ leds: 'neopixel', neopixelBrightness: 300 }, 'neopixelBrightness'],
+  [{ speaker: 'alsa', speakerSampleRate: 12.5 }, 'speakerSampleRate'],
+];
+for (const [choice, key] of badConfigs) {
+  t.test(`a bad ${key} is refused, naming the key`, async (t) => {
+    const config: HardwareConfig = { button: 'scripted', leds: 'recording', microphone: 'wav', speaker: 'sim', ...choice };
+    await t.rejects(createHardware(config), { code: 'config_invalid', message: new RegExp(`hardware config ${key} `) });
   });
 }

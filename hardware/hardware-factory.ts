@@ -3,6 +3,10 @@ import { HardwareError } from './hardware-error.js';
 import type { Leds } from './leds.js';
 import type { Microphone } from './microphone.js';
 import type { Speaker } from './speaker.js';
+import type { AlsaSpeaker } from './pi/alsa-speaker.js';
+import type { GpioButton } from './pi/gpio-button.js';
+import type { NeopixelLeds } from './pi/neopixel-leds.js';
+import type { RgbLeds } from './pi/rgb-leds.js';
 import type { AlsaMicrophone } from './sim/alsa-microphone.js';
 import type { KeyboardButton } from './sim/keyboard-button.js';
 import type { RecordingLeds } from './sim/recording-leds.js';
@@ -25,14 +29,34 @@ export interface HardwareConfig {
   soundCard?: 'auto' | 'off';
   /** Sample rate of the speaker. Default 24000 (the downlink rate). */
   speakerSampleRate?: number;
+  /** How GPIO lines are reached: 'libgpiod' (the character device; Raspberry Pi OS bookworm) or 'sysfs' (onoff). Default 'libgpiod'. */
+  gpioBackend?: 'libgpiod' | 'sysfs';
+  /** The GPIO chip, /dev/gpiochipN. Default 0 (the 40-pin header on a Pi Zero 2 W, 3 and 4). */
+  gpioChip?: number;
+  /** Line (BCM number) of the push-to-talk button, wired to ground. Default 17. */
+  buttonLine?: number;
+  /** Button debounce in ms. Default 30. */
+  buttonDebounceMs?: number;
+  /** Hold time of a long press in ms. Default 1500. */
+  buttonLongPressMs?: number;
+  /** Lines (BCM numbers) of the RGB LED's red, green and blue legs. Default [22, 23, 24]. */
+  rgbLines?: readonly [number, number, number];
+  /** True for a common-anode RGB LED. Default false. */
+  rgbActiveLow?: boolean;
+  /** Number of WS281x pixels. Default 12. */
+  neopixelCount?: number;
+  /** Line (BCM number) of the WS281x data pin: 18, 10 or 21. Default 18. */
+  neopixelLine?: number;
+  /** WS281x brightness 0-255. Default 128. */
+  neopixelBrightness?: number;
 }
 
 /** The driver type each choice produces, so a caller that chose 'scripted' can call press(). */
 interface Drivers {
-  button: { keyboard: KeyboardButton; scripted: ScriptedButton; gpio: Button };
-  leds: { terminal: TerminalLeds; recording: RecordingLeds; neopixel: Leds; rgb: Leds };
+  button: { keyboard: KeyboardButton; scripted: ScriptedButton; gpio: GpioButton };
+  leds: { terminal: TerminalLeds; recording: RecordingLeds; neopixel: NeopixelLeds; rgb: RgbLeds };
   microphone: { wav: WavMicrophone; alsa: AlsaMicrophone };
-  speaker: { sim: SimSpeaker; alsa: Speaker };
+  speaker: { sim: SimSpeaker; alsa: AlsaSpeaker };
 }
 
 export interface Hardware<C extends HardwareConfig = HardwareConfig> {
@@ -86,9 +110,46 @@ async function createButton(config: HardwareConfig): Promise<Button> {
       return new (await import('./sim/scripted-button.js')).ScriptedButton();
     case 'keyboard':
       return new (await import('./sim/keyboard-button.js')).KeyboardButton();
-    case 'gpio':
-      throw unavailable('button', 'gpio', 'the GPIO button driver (hardware/pi/) is not written yet');
+    case 'gpio': {
+      const line = integer(config, 'buttonLine', 17, 0, 1023);
+      const debounceMs = integer(config, 'buttonDebounceMs', 30, 0, 1000);
+      const longPressMs = integer(config, 'buttonLongPressMs', 1500, 1, 60_000);
+      const input = await openGpioInput(config, line);
+      const { GpioButton } = await import('./pi/gpio-button.js');
+      return new GpioButton(input, { debounceMs, longPressMs });
+    }
   }
+}
+
+async function openGpioInput(config: HardwareConfig, line: number): Promise<import('./pi/gpio-line.js').GpioInput> {
+  const chip = integer(config, 'gpioChip', 0, 0, 63);
+  if (gpioBackend(config) === 'sysfs') return (await import('./pi/sysfs-line.js')).openSysfsInput({ chip, line });
+  return (await import('./pi/libgpiod-line.js')).openLibgpiodInput({ chip, line, bias: 'pull-up' });
+}
+
+async function openGpioOutput(config: HardwareConfig, line: number): Promise<import('./pi/gpio-line.js').GpioOutput> {
+  const chip = integer(config, 'gpioChip', 0, 0, 63);
+  if (gpioBackend(config) === 'sysfs') return (await import('./pi/sysfs-line.js')).openSysfsOutput({ chip, line });
+  return (await import('./pi/libgpiod-line.js')).openLibgpiodOutput({ chip, line });
+}
+
+function gpioBackend(config: HardwareConfig): 'libgpiod' | 'sysfs' {
+  const backend = config.gpioBackend ?? 'libgpiod';
+  if (backend !== 'libgpiod' && backend !== 'sysfs') throw badConfig('gpioBackend', `must be 'libgpiod' or 'sysfs', got ${JSON.stringify(backend)}`);
+  return backend;
+}
+
+/** A whole number from the config, or its default; a bad one is an error naming the key. */
+function integer(config: HardwareConfig, key: keyof HardwareConfig, fallback: number, min: number, max: number): number {
+  const value: unknown = config[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw badConfig(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function badConfig(key: string, problem: string): HardwareError {
+  return new HardwareError('config_invalid', `hardware config ${key} ${problem}`);
 }
 
 async function createLeds(config: HardwareConfig): Promise<Leds> {
@@ -97,9 +158,30 @@ async function createLeds(config: HardwareConfig): Promise<Leds> {
       return new (await import('./sim/terminal-leds.js')).TerminalLeds();
     case 'recording':
       return new (await import('./sim/recording-leds.js')).RecordingLeds();
-    case 'neopixel':
-    case 'rgb':
-      throw unavailable('leds', config.leds, `the ${config.leds} LED driver (hardware/pi/) is not written yet`);
+    case 'neopixel': {
+      const count = integer(config, 'neopixelCount', 12, 1, 1024);
+      const gpio = integer(config, 'neopixelLine', 18, 0, 63);
+      const brightness = integer(config, 'neopixelBrightness', 128, 0, 255);
+      const strip = (await import('./pi/ws281x-strip.js')).openWs281xStrip({ count, gpio, brightness });
+      const { NeopixelLeds } = await import('./pi/neopixel-leds.js');
+      return new NeopixelLeds({ strip, count });
+    }
+    case 'rgb': {
+      const lines = config.rgbLines ?? [22, 23, 24];
+      if (!Array.isArray(lines) || lines.length !== 3 || !lines.every((n) => Number.isInteger(n) && n >= 0 && n <= 1023)) {
+        throw badConfig('rgbLines', `must be three line numbers [red, green, blue], got ${JSON.stringify(lines)}`);
+      }
+      const opened: Array<import('./pi/gpio-line.js').GpioOutput> = [];
+      try {
+        for (const line of lines) opened.push(await openGpioOutput(config, line));
+      } catch (error) {
+        for (const line of opened) line.close();
+        throw error;
+      }
+      const [red, green, blue] = opened as [import('./pi/gpio-line.js').GpioOutput, import('./pi/gpio-line.js').GpioOutput, import('./pi/gpio-line.js').GpioOutput];
+      const { RgbLeds } = await import('./pi/rgb-leds.js');
+      return new RgbLeds({ red, green, blue, activeLow: config.rgbActiveLow === true });
+    }
   }
 }
 
@@ -128,11 +210,10 @@ async function createSpeaker(config: HardwareConfig): Promise<Speaker> {
         playbackDevice: config.alsaPlaybackDevice,
       });
     }
-    case 'alsa':
-      throw unavailable('speaker', 'alsa', 'the ALSA speaker driver (hardware/pi/) is not written yet');
+    case 'alsa': {
+      const { AlsaSpeaker } = await import('./pi/alsa-speaker.js');
+      const sampleRate = integer(config, 'speakerSampleRate', DEFAULT_SPEAKER_RATE, 8000, 192_000);
+      return new AlsaSpeaker({ sampleRate, device: config.alsaPlaybackDevice });
+    }
   }
-}
-
-function unavailable(part: string, choice: string, missing: string): HardwareError {
-  return new HardwareError('driver_unavailable', `${part} '${choice}' is unavailable: ${missing}`);
 }

@@ -16,8 +16,9 @@ fi
 
 # --- Debian packages ----------------------------------------------------------
 # espeak-ng: offline voice; pocketsphinx(+en-us): offline recognition;
-# sox and alsa-utils: sound files, and arecord/aplay for a real microphone and speaker.
-packages="espeak-ng pocketsphinx pocketsphinx-en-us sox alsa-utils"
+# sox and alsa-utils: sound files, and arecord/aplay for a real microphone and speaker;
+# libgpiod-dev and gpiod: what the optional npm package node-libgpiod (the GPIO button and LED) builds against.
+packages="espeak-ng pocketsphinx pocketsphinx-en-us sox alsa-utils libgpiod-dev gpiod"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

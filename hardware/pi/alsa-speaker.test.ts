@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { speakerContract } from '../contract/speaker-contract.js';
+import { within } from '../contract/within.js';
+import { AlsaSpeaker } from './alsa-speaker.js';
+
+const hasAplay = spawnSync('aplay', ['--version']).error === undefined;
+const skip = hasAplay ? false : 'aplay is not installed';
+
+function readSamples(bytes: Buffer): number[] {
+  return Array.from({ length: Math.floor(bytes.length / 2) }, (_, i) => bytes.readInt16LE(i * 2));
+}
+
+// ALSA's 'file' plugin stands in for the card: aplay writes the raw samples to a file.
+if (hasAplay) speakerContract(t, "AlsaSpeaker on ALSA's file plugin", () => new AlsaSpeaker({ sampleRate: 24000, device: `file:${join(t.testdir({}), 'out.raw')},raw` }));
+else t.test('AlsaSpeaker contract', { skip }, () => undefined);
+
+t.test('what is written reaches ALSA, in order, by the time drain resolves', { skip }, async (t) => {
+  const raw = join(t.testdir({}), 'out.raw');
+  const speaker = new AlsaSpeaker({ sampleRate: 16000, device: `file:${raw},raw` });
+  t.teardown(() => speaker.close());
+  const pcm = Int16Array.from({ length: 4000 }, (_, i) => i - 2000);
+  await speaker.write(pcm.subarray(0, 1000));
+  await speaker.write(pcm.subarray(1000));
+  await within(speaker.drain(), 5000, 'drain');
+  t.same(readSamples(await readFile(raw)).slice(0, 4000), Array.from(pcm));
+});
+
+t.test('a write during drain waits for it, then starts a new aplay', { skip }, async (t) => {
+  const raw = join(t.testdir({}), 'out.raw');
+  const speaker = new AlsaSpeaker({ sampleRate: 16000, device: `file:${raw},raw` });
+  t.teardown(() => speaker.close());
+  await speaker.write(new Int16Array(1600).fill(1));
+  const draining = speaker.drain();
+  await speaker.write(new Int16Array(1600).fill(2));
+  await draining;
+  await speaker.drain();
+  t.equal(readSamples(await readFile(raw))[0], 2, 'the file was started again by the second process');
+});
+
+t.test('a device that does not exist rejects with speaker_unavailable naming it', { skip }, async (t) => {
+  const speaker = new AlsaSpeaker({ sampleRate: 16000, device: 'pommai_no_such_device' });
+  t.teardown(() => speaker.close());
+  const attempt = async (): Promise<void> => {
+    await speaker.write(new Int16Array(1600));
+    await speaker.drain();
+  };
+  await t.rejects(within(attempt(), 5000, 'the failure'), { code: 'speaker_unavailable', message: /pommai_no_such_device/ });
+  await t.rejects(within(attempt(), 5000, 'the second failure'), { code: 'speaker_unavailable' }, 'it tries again and fails again');
+});
+
+t.test('bad sample rate is refused', async (t) => {
+  t.throws(() => new AlsaSpeaker({ sampleRate: 0 }), RangeError);
+});
