@@ -1,10 +1,6 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { spawnAplay, type Aplay } from '../aplay-process.js';
 import { HardwareError } from '../hardware-error.js';
 import type { Speaker } from '../speaker.js';
-
-type Aplay = ChildProcessByStdio<Writable, null, Readable>;
 
 export interface AlsaSpeakerOptions {
   sampleRate: number;
@@ -104,25 +100,17 @@ export class AlsaSpeaker implements Speaker {
   }
 
   private start(): Aplay {
-    const args = ['-q', '-D', this.device, '-t', 'raw', '-f', 'S16_LE', '-r', String(this.sampleRate), '-c', '1'];
-    const child = spawn('aplay', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      stderr = (stderr + text).slice(-1000);
-    });
-    // EPIPE when aplay exits early; the close handler reports why.
-    child.stdin.on('error', () => undefined);
-    child.once('error', (error) => {
-      this.failure ??= new HardwareError('driver_unavailable', `cannot run aplay (Debian package alsa-utils): ${error.message}`, { cause: error });
-    });
-    child.once('close', (code, signal) => {
-      if (this.child === child) this.child = undefined;
-      // Killed by stop(), or a clean end: nothing to report.
-      if (code === 0 || signal !== null || this.failure !== undefined) return;
-      const reason = stderr.trim().split('\n').pop() ?? '';
-      this.failure = new HardwareError('speaker_unavailable', `aplay -D ${this.device} exited with code ${code}${reason === '' ? '' : `: ${reason}`}`, { retryable: true });
-      for (const done of [...this.pendingWrites]) done();
+    const child: Aplay = spawnAplay(this.device, this.sampleRate, {
+      onSpawnError: (error) => {
+        this.failure ??= new HardwareError('driver_unavailable', `cannot run aplay (Debian package alsa-utils): ${error.message}`, { cause: error });
+      },
+      onClose: (code, signal, reason) => {
+        if (this.child === child) this.child = undefined;
+        // Killed by stop(), or a clean end: nothing to report.
+        if (code === 0 || signal !== null || this.failure !== undefined) return;
+        this.failure = new HardwareError('speaker_unavailable', `aplay -D ${this.device} exited with code ${code}${reason === '' ? '' : `: ${reason}`}`, { retryable: true });
+        for (const done of [...this.pendingWrites]) done();
+      },
     });
     this.child = child;
     return child;

@@ -1,9 +1,5 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
 import { bytesFromPcm } from '../../audio/pcm-bytes.js';
-
-type Aplay = ChildProcessByStdio<Writable, null, Readable>;
+import { spawnAplay, type Aplay } from '../aplay-process.js';
 
 /**
  * Raw PCM into an `aplay` child. aplay instead of the 'speaker' package because
@@ -63,27 +59,17 @@ export class AplayOutput {
   }
 
   private start(): Aplay {
-    const args = ['-q', '-D', this.device, '-t', 'raw', '-f', 'S16_LE', '-r', String(this.sampleRate), '-c', '1'];
-    const child = spawn('aplay', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      stderr = (stderr + text).slice(-1000);
-    });
-    // EPIPE when aplay exits early; the exit handler reports it.
-    child.stdin.on('error', () => undefined);
-    child.once('error', (error) => {
-      this.failure ??= new Error(`cannot run aplay: ${error.message}`, { cause: error });
-      if (this.child === child) this.child = undefined;
-    });
-    child.once('close', (code) => {
-      // Only a process still in use can fail: one ended by stop() or finish() may exit with any status.
-      if (this.child !== child) return;
-      this.child = undefined;
-      if (code !== 0) {
-        const reason = stderr.trim().split('\n').pop() ?? '';
-        this.failure ??= new Error(`aplay -D ${this.device} exited with code ${code}${reason === '' ? '' : `: ${reason}`}`);
-      }
+    const child: Aplay = spawnAplay(this.device, this.sampleRate, {
+      onSpawnError: (error) => {
+        this.failure ??= new Error(`cannot run aplay: ${error.message}`, { cause: error });
+        if (this.child === child) this.child = undefined;
+      },
+      onClose: (code, _signal, reason) => {
+        // Only a process still in use can fail: one ended by stop() or finish() may exit with any status.
+        if (this.child !== child) return;
+        this.child = undefined;
+        if (code !== 0) this.failure ??= new Error(`aplay -D ${this.device} exited with code ${code}${reason === '' ? '' : `: ${reason}`}`);
+      },
     });
     this.child = child;
     return child;
