@@ -18,10 +18,6 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     return this.items.length;
   }
 
-  get isEnded(): boolean {
-    return this.ended;
-  }
-
   push(item: T): boolean {
     if (this.ended || this.items.length >= this.capacity) return false;
     this.items.push(item);
