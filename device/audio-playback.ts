@@ -2,6 +2,7 @@ import { createOpusDecoder } from '../audio/opus-codec.js';
 import { Resampler } from '../audio/resampler.js';
 import type { Speaker } from '../hardware/speaker.js';
 import type { AudioFrame, AudioParams } from '../protocol/index.js';
+import { ClickGuard } from './click-guard.js';
 import type { Log } from './log.js';
 import type { VolumeControl } from './volume-control.js';
 
@@ -14,7 +15,20 @@ export interface PlaybackStats {
   readonly overflowDropped: number;
   /** Packets that did not decode: skipped. */
   readonly badPackets: number;
+  /** Times the speaker was about to run dry mid-turn: the sound faded out instead of clicking. */
+  readonly underruns: number;
 }
+
+/** Runs `fn` after `ms`; returns a cancel function. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+const realSchedule: Schedule = (fn, ms) => {
+  const timer = setTimeout(fn, ms);
+  return () => clearTimeout(timer);
+};
+
+/** How long before the speaker would run dry the held samples go out faded. */
+const UNDERRUN_LEAD_MS = 20;
 
 /**
  * Plays the toy's voice for one turn at a time: Opus packets are queued
@@ -31,14 +45,23 @@ export class AudioPlayback {
   private decoder: ReturnType<typeof createOpusDecoder> | undefined;
   private readonly resampler: Resampler | undefined;
   private firstWriteAt: number | undefined;
-  private stats = { played: 0, staleDropped: 0, overflowDropped: 0, badPackets: 0 };
+  private stats = { played: 0, staleDropped: 0, overflowDropped: 0, badPackets: 0, underruns: 0 };
+  private readonly clickGuard: ClickGuard;
+  /** When the speaker will have played everything written so far, estimated from the samples written. */
+  private playedUntil = 0;
+  private cancelUnderrun: (() => void) | undefined;
+  private readonly now: () => number;
+  private readonly schedule: Schedule;
 
   constructor(
     private readonly speaker: Speaker,
     private readonly params: AudioParams,
-    private readonly options: { maxQueuedFrames: number; prebufferFrames: number; volume: VolumeControl; log: Log; now?: () => number },
+    private readonly options: { maxQueuedFrames: number; prebufferFrames: number; volume: VolumeControl; log: Log; now?: () => number; schedule?: Schedule },
   ) {
     this.resampler = speaker.sampleRate === params.sampleRate ? undefined : new Resampler(params.sampleRate, speaker.sampleRate);
+    this.clickGuard = new ClickGuard(Math.max(1, Math.round(speaker.sampleRate / 200)));
+    this.now = options.now ?? performance.now.bind(performance);
+    this.schedule = options.schedule ?? realSchedule;
   }
 
   get counters(): PlaybackStats {
@@ -84,8 +107,9 @@ export class AudioPlayback {
     if (this.pumpFor !== generation && this.queue.length > 0) this.pumping = this.pump(generation);
     await this.pumping;
     if (generation !== this.generation) return;
-    const tail = this.resampler?.flush();
-    if (tail && tail.length > 0) await this.speaker.write(this.options.volume.apply(tail));
+    this.cancelUnderrun?.();
+    const tail = this.clickGuard.runOut(this.resampler?.flush());
+    if (tail.length > 0) await this.write(tail);
     await this.speaker.drain();
   }
 
@@ -94,12 +118,18 @@ export class AudioPlayback {
     this.generation++;
     this.queue = [];
     this.turn = undefined;
+    this.cancelUnderrun?.();
+    this.clickGuard.drop();
+    this.playedUntil = 0;
     this.speaker.stop();
   }
 
-  private async pump(generation: number): Promise<void> {
+  /** Plays the queue in order; `runningDry` first fades out what is held, as the speaker is about to run out. */
+  private async pump(generation: number, runningDry = false): Promise<void> {
     this.pumpFor = generation;
+    this.cancelUnderrun?.();
     try {
+      if (runningDry) await this.write(this.clickGuard.runOut());
       while (this.queue.length > 0 && generation === this.generation) {
         const packet = this.queue.shift() as Uint8Array;
         this.decoder ??= createOpusDecoder(this.params.sampleRate);
@@ -112,16 +142,39 @@ export class AudioPlayback {
           continue;
         }
         if (this.resampler) pcm = this.resampler.push(pcm);
-        // The only way to the speaker: the volume and its maximums apply to every sample.
-        pcm = this.options.volume.apply(pcm);
-        if (this.firstWriteAt === undefined) this.firstWriteAt = (this.options.now ?? performance.now.bind(performance))();
-        await this.speaker.write(pcm);
+        await this.write(this.clickGuard.next(pcm));
         if (generation === this.generation) this.stats.played++;
       }
+      if (generation === this.generation && this.clickGuard.holding) this.watchForUnderrun(generation);
     } catch (error) {
       this.options.log('error', 'playback failed', { error: (error as Error).message });
     } finally {
       if (this.pumpFor === generation) this.pumpFor = undefined;
     }
+  }
+
+  /**
+   * The queue is empty but the turn goes on. Shortly before the speaker would
+   * run dry, play whatever has arrived (even short of the cushion) or, with
+   * nothing, let the held samples fade out so the gap is silence, not a click.
+   */
+  private watchForUnderrun(generation: number): void {
+    this.cancelUnderrun?.();
+    const delay = Math.max(0, this.playedUntil - this.now() - UNDERRUN_LEAD_MS);
+    this.cancelUnderrun = this.schedule(() => {
+      this.cancelUnderrun = undefined;
+      if (generation !== this.generation || this.pumpFor === generation) return;
+      if (this.queue.length === 0) this.stats.underruns++;
+      this.pumping = this.pump(generation, this.queue.length === 0);
+    }, delay);
+  }
+
+  /** The only way to the speaker: the volume and its maximums apply to every sample. */
+  private async write(pcm: Int16Array): Promise<void> {
+    if (pcm.length === 0) return;
+    const now = this.now();
+    if (this.firstWriteAt === undefined) this.firstWriteAt = now;
+    this.playedUntil = Math.max(now, this.playedUntil) + (pcm.length / this.speaker.sampleRate) * 1000;
+    await this.speaker.write(this.options.volume.apply(pcm));
   }
 }
