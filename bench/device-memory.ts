@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { MemorySample } from './device-memory-device.js';
+import { DEVICE_V8_FLAGS } from '../device/v8-flags.js';
 
 /**
  * bench/device-memory: runs N scripted turns of the device process (compiled
@@ -15,7 +16,7 @@ import type { MemorySample } from './device-memory-device.js';
  * voice-to-voice latency. Each set of V8 flags is one run with a fresh gateway.
  */
 
-const PRODUCTION_FLAGS = '--max-semi-space-size=1 --max-old-space-size=48';
+const PRODUCTION_FLAGS = DEVICE_V8_FLAGS.join(' ');
 
 const HELP = `node dist/bench/device-memory.js [options]
 

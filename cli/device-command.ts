@@ -1,11 +1,29 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG_PATH } from '../device/device-config-file.js';
+import type { Log } from '../device/log.js';
 import { createLog, isLogLevel } from './create-log.js';
+import { runDeviceService } from './device-service.js';
 import { UsageError } from './usage-error.js';
-import { runSimDevice, type Step } from './sim-device.js';
+import { runSimDevice, type SimDeviceOptions, type Step } from './sim-device.js';
 
 export const DEVICE_HELP = `pommai device: run the toy's device process
 
-  --sim                  use simulated hardware (the Pi drivers come with the Pi image)
+On the toy (what systemd runs):
+  pommai device [--config FILE] [--log-level LEVEL]
+
+  --config FILE          the device's JSON config (default ${DEFAULT_CONFIG_PATH}): gateway URL,
+                         device id, secret file (chmod 600), volume, memory budget and drivers
+                         (default on a Pi: gpio button, neopixel LEDs, ALSA microphone and speaker)
+  --log-level LEVEL      debug, info, warn or error (default info)
+
+  Runs until SIGINT or SIGTERM. Every state change, turn and error is one JSON line on
+  stderr (the journal under systemd). Missing hardware or a bad config: one line saying
+  what, exit 1. The secret comes from POMMAI_DEVICE_SECRET when set, else the secret file.
+
+With simulated hardware, on a computer:
+  pommai device --sim --url URL [--say "text"]...
+
+  --sim                  use simulated hardware
   --url URL              the gateway's device endpoint (ws://host:port/v1/device)
   --device-id ID         this device's id (default sim-toy)
   --secret S             this device's secret (better: the POMMAI_DEVICE_SECRET variable)
@@ -16,8 +34,8 @@ export const DEVICE_HELP = `pommai device: run the toy's device process
   --speed N              run the simulated microphone and speaker N times faster (tests)
   --log-level LEVEL      debug, info, warn or error (default warn)
 
-Without --say or --wav it is interactive: hold space to talk when a microphone exists,
-otherwise type what the child says.`;
+  Without --say or --wav it is interactive: hold space to talk when a microphone exists,
+  otherwise type what the child says.`;
 
 export const DEVICE_OPTIONS = {
   say: { type: 'string', multiple: true },
@@ -46,43 +64,73 @@ export function parseSpeed(value: string): number {
   return speed;
 }
 
+/** Options that only mean something to the simulated device. */
+const SIM_ONLY = ['say', 'wav', 'out', 'json', 'speed', 'url', 'device-id', 'secret'] as const;
+
 export async function deviceCommand(argv: string[]): Promise<number> {
   const { values, tokens } = parseArgs({
     args: argv,
     tokens: true,
     options: {
       ...DEVICE_OPTIONS,
+      // The default depends on the mode: warn at a terminal, info in the journal.
+      'log-level': { type: 'string' },
       sim: { type: 'boolean', default: false },
       url: { type: 'string' },
-      'device-id': { type: 'string', default: 'sim-toy' },
+      'device-id': { type: 'string' },
       secret: { type: 'string' },
+      config: { type: 'string' },
     },
   });
   if (values.help) {
     process.stdout.write(`${DEVICE_HELP}\n`);
     return 0;
   }
-  if (!values.sim) throw new UsageError('only simulated hardware exists so far: run with --sim');
-  if (!values.url) throw new UsageError('--url is required: the gateway prints it when it starts');
-  const secret = values.secret ?? process.env['POMMAI_DEVICE_SECRET'];
-  if (!secret) throw new UsageError('no device secret: set POMMAI_DEVICE_SECRET (from "pommai devices add ID") or pass --secret');
-  const level = values['log-level'];
+  const level = values['log-level'] ?? (values.sim ? 'warn' : 'info');
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, got '${level}'`);
+  if (!values.sim) {
+    const given = tokens.find((token) => token.kind === 'option' && (SIM_ONLY as readonly string[]).includes(token.name));
+    if (given?.kind === 'option') throw new UsageError(`${given.rawName} needs --sim; on the toy every setting is in the --config file`);
+  } else if (values.config !== undefined) {
+    throw new UsageError('--config is for the toy; with --sim pass --url and --device-id');
+  }
+  const log = createLog(level, { service: 'device' });
+  if (values.sim) {
+    const options = simOptions(values, tokens, log);
+    return untilSignal((stop) => runSimDevice(options, stop));
+  }
+  return untilSignal((stop) => runDeviceService({ configPath: values.config ?? DEFAULT_CONFIG_PATH, env: process.env, log }, stop));
+}
+
+/** Runs `work` with a signal that SIGINT or SIGTERM aborts: Ctrl-C at a terminal, systemctl stop on the toy. */
+function untilSignal(work: (stop: AbortSignal) => Promise<number>): Promise<number> {
   const stop = new AbortController();
   const onSignal = () => stop.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  return runSimDevice({
+  return work(stop.signal).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
+}
+
+/** The simulated device's options; usage errors are thrown here, before any signal handler is set. */
+function simOptions(
+  values: { url?: string | undefined; 'device-id'?: string | undefined; secret?: string | undefined; out?: string | undefined; json: boolean; speed: string },
+  tokens: Parameters<typeof scriptSteps>[0],
+  log: Log,
+): SimDeviceOptions {
+  if (!values.url) throw new UsageError('--url is required: the gateway prints it when it starts');
+  const secret = values.secret ?? process.env['POMMAI_DEVICE_SECRET'];
+  if (!secret) throw new UsageError('no device secret: set POMMAI_DEVICE_SECRET (from "pommai devices add ID") or pass --secret');
+  return {
     url: values.url,
-    deviceId: values['device-id'],
+    deviceId: values['device-id'] ?? 'sim-toy',
     secret,
     steps: scriptSteps(tokens),
     ...(values.out ? { out: values.out } : {}),
     json: values.json,
     speed: parseSpeed(values.speed),
-    log: createLog(level, { service: 'device' }),
-  }, stop.signal).finally(() => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  });
+    log,
+  };
 }

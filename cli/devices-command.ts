@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SqliteStore } from '../cloud/store/sqlite-store.js';
+import type { ParentSettings } from '../cloud/store/store.js';
 import { DEFAULT_GATEWAY_CONFIG } from '../cloud/gateway-config.js';
 import { DEVICE_ID_PATTERN } from '../protocol/index.js';
 import { UsageError } from './usage-error.js';
@@ -7,10 +8,21 @@ import { UsageError } from './usage-error.js';
 export const DEVICES_HELP = `pommai devices: manage the devices a gateway accepts
 
   pommai devices add ID [--db FILE]    register a device and print its new secret (shown once)
-  pommai devices list [--db FILE]      list registered devices`;
+  pommai devices list [--db FILE]      list registered devices and what their parents chose
+  pommai devices lock ID [--db FILE]   lock the toy: it shows so and takes no turns
+  pommai devices unlock ID [--db FILE]
+  pommai devices set ID [--volume N] [--max-volume N] [--db FILE]
+                                       the toy's volume and the loudest it may play, 0-100
+                                       ('default' puts one back to the gateway's)
+
+A running gateway applies changes to a connected toy within a second.`;
 
 export async function devicesCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { db: { type: 'string' }, volume: { type: 'string' }, 'max-volume': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   const [action, id] = positionals;
   if (values.help || !action) {
     process.stdout.write(`${DEVICES_HELP}\n`);
@@ -27,7 +39,18 @@ export async function devicesCommand(argv: string[]): Promise<number> {
       return 0;
     }
     if (action === 'list') {
-      for (const device of await store.listDevices()) process.stdout.write(`${device.id}\t${device.createdAt}\n`);
+      for (const device of await store.listDevices()) process.stdout.write(`${device.id}\t${device.createdAt}\t${describeSettings(device.settings)}\n`);
+      return 0;
+    }
+    if ((action === 'lock' || action === 'unlock' || action === 'set') && id) {
+      const change: Record<string, number | boolean | null> = {};
+      if (action !== 'set') change['locked'] = action === 'lock' ? true : null;
+      if (values.volume !== undefined) change['volume'] = volumeArgument('--volume', values.volume);
+      if (values['max-volume'] !== undefined) change['maxVolume'] = volumeArgument('--max-volume', values['max-volume']);
+      if (Object.keys(change).length === 0) throw new UsageError('set what? --volume N and/or --max-volume N');
+      if (!(await store.listDevices()).some((device) => device.id === id)) throw new UsageError(`no device '${id}': add it first with "pommai devices add ${id}"`);
+      const settings = await store.updateDeviceSettings(id, change);
+      process.stdout.write(`${id}: ${describeSettings(settings)}\n`);
       return 0;
     }
     process.stderr.write(`${DEVICES_HELP}\n`);
@@ -35,4 +58,18 @@ export async function devicesCommand(argv: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+function volumeArgument(option: string, value: string): number | null {
+  if (value === 'default') return null;
+  const volume = Number(value);
+  if (!Number.isInteger(volume) || volume < 0 || volume > 100) throw new UsageError(`${option} must be a whole number from 0 to 100 or 'default', got '${value}'`);
+  return volume;
+}
+
+function describeSettings(settings: ParentSettings): string {
+  const parts = [settings.locked ? 'locked' : 'unlocked'];
+  if (settings.volume !== undefined) parts.push(`volume ${settings.volume}`);
+  if (settings.maxVolume !== undefined) parts.push(`max volume ${settings.maxVolume}`);
+  return parts.join(', ');
 }

@@ -10,6 +10,8 @@ const HELP = `pommai: an AI talking toy
   pommai sim [--say "text"]... [--out reply.wav] [--json]
                      the gateway and a simulated toy in one command
   pommai gateway     the cloud gateway
+  pommai device [--config /etc/pommai/device.json]
+                     the toy's device process as a service (what systemd runs)
   pommai device --sim --url URL
                      the toy's device process with simulated hardware
   pommai devices add ID | list

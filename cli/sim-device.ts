@@ -111,6 +111,7 @@ async function runScript(steps: readonly Step[], hardware: Hardware, runner: Ret
   for (const step of steps) {
     if ('say' in step) mic.load(await synthesizeUtterance(step.say));
     else await mic.loadWav(step.wav);
+    if (runner.state === 'locked') throw Object.assign(new Error('the toy is locked by a parent ("pommai devices unlock ID" lifts it)'), { code: 'locked' });
     if (runner.state !== 'idle') await waiter.next((r) => r.type === 'state' && r.state === 'idle', TURN_TIMEOUT_MS, 'the toy to be idle');
     let stopListening = () => {};
     const spoken = new Promise<void>((resolve) => {

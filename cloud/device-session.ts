@@ -16,13 +16,14 @@ import {
   type GatewayMessage,
   type HelloMessage,
   type ListenMessage,
+  type ToySettings,
 } from '../protocol/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { GatewayConfig } from './gateway-config.js';
 import type { Log } from './log.js';
 import type { ChatMessage } from './providers/llm/llm.js';
 import type { TurnLog } from './store/turn-log.js';
-import type { Store } from './store/store.js';
+import type { ParentSettings, Store } from './store/store.js';
 import type { ToyProfile } from './toy-profile.js';
 import { runTurn, type TurnProviders } from './turn-pipeline.js';
 import { TurnRecorder } from './turn-recorder.js';
@@ -78,6 +79,8 @@ export class DeviceSession {
   private helloTimer: NodeJS.Timeout;
   private silenceTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** What the device was last told of its settings. */
+  private toySettings: ToySettings | undefined;
   /** Turns still unwinding (an aborted turn finishes and is logged after the abort). */
   private readonly running = new Set<Promise<void>>();
   private readonly recorder: TurnRecorder;
@@ -200,8 +203,10 @@ export class DeviceSession {
     // The hello came in time; a slow secret check must not be mistaken for a silent device.
     clearTimeout(this.helloTimer);
     let known = false;
+    let settings: ParentSettings = {};
     try {
       known = await this.deps.store.verifyDevice(hello.deviceId, hello.secret);
+      if (known) settings = await this.deps.store.deviceSettings(hello.deviceId);
     } catch (error) {
       this.deps.log('error', 'cannot check device secret', { session: this.id, error: (error as Error).message });
       this.error(ErrorCode.Busy, 'the gateway cannot check devices right now', true);
@@ -220,18 +225,44 @@ export class DeviceSession {
     this.deps.claim(hello.deviceId, this);
     this.heard();
     this.deps.log('info', 'device connected', { session: this.id, device: hello.deviceId, firmware: hello.firmware });
-    const { heartbeat, volume, maxVolume } = this.deps.config;
+    this.toySettings = this.toyWith(settings);
     this.send({
       type: 'welcome',
       version: PROTOCOL_VERSION,
       sessionId: this.id,
       audio: DOWNLINK_AUDIO,
-      toy: { name: this.deps.toy.name, volume, maxVolume },
-      heartbeat,
+      toy: this.toySettings,
+      heartbeat: this.deps.config.heartbeat,
     });
   }
 
+  /**
+   * The parent's settings as they are now (re-read by the gateway): a change is
+   * sent to the device at once, and a lock ends the turn in progress.
+   */
+  applySettings(settings: ParentSettings): void {
+    if (this.closed || this.toySettings === undefined) return;
+    const next = this.toyWith(settings);
+    const now = this.toySettings;
+    if (next.volume === now.volume && next.maxVolume === now.maxVolume && next.locked === now.locked && next.name === now.name) return;
+    this.toySettings = next;
+    this.deps.log('info', 'settings changed', { session: this.id, device: this.deviceId, volume: next.volume, maxVolume: next.maxVolume, locked: next.locked });
+    // The device hears of the lock first, so it ends the turn as "locked" rather than as a failure.
+    this.send({ type: 'settings', toy: next });
+    if (next.locked) this.abortTurn('locked by parent');
+  }
+
+  /** The gateway's defaults, overridden by whatever the parent chose. */
+  private toyWith(settings: ParentSettings): ToySettings {
+    const { volume, maxVolume } = this.deps.config;
+    return { name: this.deps.toy.name, volume: settings.volume ?? volume, maxVolume: settings.maxVolume ?? maxVolume, locked: settings.locked ?? false };
+  }
+
   private listenStart(message: ListenMessage): void {
+    if (this.toySettings?.locked) {
+      this.error(ErrorCode.Locked, 'the toy is locked by a parent', false, message.turn);
+      return;
+    }
     if (this.active?.turn === message.turn) {
       this.error(ErrorCode.TurnInProgress, `turn ${message.turn} has already started`, false, message.turn);
       return;

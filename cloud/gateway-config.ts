@@ -22,6 +22,8 @@ export interface GatewayConfig {
   readonly volume: number;
   /** The loudest a parent allows devices to play, 0..100. */
   readonly maxVolume: number;
+  /** How often connected devices' parent settings are re-read, so a change made elsewhere (another process, the dashboard) reaches the toy. */
+  readonly settingsPollMs: number;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
@@ -37,6 +39,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   reportWaitMs: 10_000,
   volume: 70,
   maxVolume: 85,
+  settingsPollMs: 1000,
 });
 
 export class ConfigError extends Error {
@@ -68,6 +71,7 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('reportWaitMs', merged.reportWaitMs, 0, 600_000);
   int('volume', merged.volume, 0, 100);
   int('maxVolume', merged.maxVolume, 0, 100);
+  int('settingsPollMs', merged.settingsPollMs, 50, 600_000);
   if (!(merged.pacing.rate > 0 && merged.pacing.rate <= 1000)) throw new ConfigError(`gateway config 'pacing.rate' must be in (0, 1000], got ${merged.pacing.rate}`);
   if (typeof merged.host !== 'string' || merged.host === '') throw new ConfigError("gateway config 'host' must be a host name or address");
   if (typeof merged.databasePath !== 'string' || merged.databasePath === '') throw new ConfigError("gateway config 'databasePath' must be a file path");

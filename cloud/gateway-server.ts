@@ -19,12 +19,18 @@ export class GatewayServer {
   /** Sessions whose turns may still be unwinding, closed ones included, until the gateway stops. */
   private readonly everySession = new Set<DeviceSession>();
   private readonly byDevice = new Map<string, DeviceSession>();
+  private readonly settingsTimer: NodeJS.Timeout;
+  private polling = false;
 
   private constructor(
     private readonly http: Server,
     private readonly wss: WebSocketServer,
     private readonly deps: GatewayDeps,
-  ) {}
+  ) {
+    // Parents change settings from another process (the CLI, the dashboard): re-read them for the
+    // connected devices. One small keyed read per device per tick; ticks never overlap.
+    this.settingsTimer = setInterval(() => void this.refreshSettings(), deps.config.settingsPollMs).unref();
+  }
 
   static async start(deps: GatewayDeps): Promise<GatewayServer> {
     const http = createServer();
@@ -82,6 +88,27 @@ export class GatewayServer {
     return this.byDevice.get(deviceId);
   }
 
+  /** Re-reads the parent settings of one connected device, or of all, and sends the changes. */
+  async refreshSettings(deviceId?: string): Promise<void> {
+    if (deviceId !== undefined) return this.refreshOne(deviceId);
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (const id of [...this.byDevice.keys()]) await this.refreshOne(id);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async refreshOne(deviceId: string): Promise<void> {
+    try {
+      const settings = await this.deps.store.deviceSettings(deviceId);
+      this.byDevice.get(deviceId)?.applySettings(settings);
+    } catch (error) {
+      this.deps.log('warn', 'cannot read device settings', { device: deviceId, error: (error as Error).message });
+    }
+  }
+
   private accept(ws: import('ws').WebSocket): void {
     const session = new DeviceSession(ws, {
       ...this.deps,
@@ -104,6 +131,7 @@ export class GatewayServer {
 
   /** Closes every session (devices reconnect with backoff), stops listening, flushes the turn log. */
   async stop(): Promise<void> {
+    clearInterval(this.settingsTimer);
     const closing = [...this.wss.clients].map((client) => new Promise((resolve) => client.once('close', resolve)));
     for (const session of this.sessions) session.close(CloseCode.GoingAway, 'gateway stopping');
     // Give devices a moment to receive the close frame, then cut whoever is left.

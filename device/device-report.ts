@@ -1,7 +1,7 @@
 import type { DeviceState } from './device-state-machine.js';
 
 /** How a turn ended, from the device's side. */
-export type TurnEnd = 'played' | 'no_audio' | 'barged_in' | 'failed' | 'timeout' | 'link_lost';
+export type TurnEnd = 'played' | 'no_audio' | 'barged_in' | 'failed' | 'timeout' | 'link_lost' | 'locked';
 
 /**
  * What the device tells whoever watches it (the simulator's --json output, a

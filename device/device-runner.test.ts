@@ -27,7 +27,7 @@ import { DeviceRunner } from './device-runner.js';
 import { silentLog } from './log.js';
 
 /** A scripted gateway: welcomes, records what the device sends, and lets the test answer. */
-async function scriptedGateway(t: { teardown: (fn: () => void) => void }, options: { toy?: { volume: number; maxVolume: number }; amplitude?: number } = {}) {
+async function scriptedGateway(t: { teardown: (fn: () => void) => void }, options: { toy?: { volume: number; maxVolume: number; locked?: boolean }; amplitude?: number } = {}) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await once(wss, 'listening');
   const messages: DeviceMessage[] = [];
@@ -190,4 +190,51 @@ t.test('a reply at full scale with volume 100 never plays louder than the parent
   const cap = 32768 * volumeToGain(40);
   t.ok(peak(played) <= cap, `peak ${peak(played)} <= cap ${cap.toFixed(0)}`);
   t.ok(peak(played) > cap * 0.5, 'and it was not silenced either');
+});
+
+t.test('a parent locks the toy while it speaks: playback stops, the turn ends as locked, the button does nothing until unlocked', async (t) => {
+  const gateway = await scriptedGateway(t);
+  const device = await toy(t, gateway.url);
+  device.microphone.load(new Int16Array(1600));
+  device.button.press();
+  device.button.release();
+  await gateway.received((m) => m.type === 'listen' && m.state === 'stop');
+  gateway.send({ type: 'speak', state: 'start', turn: 1 });
+  gateway.voice(1, 50);
+  await device.state('speaking');
+  gateway.send({ type: 'settings', toy: { name: 'Pommai', volume: 30, maxVolume: 60, locked: true } });
+  await device.state('locked');
+  await gateway.received((m) => m.type === 'abort' && m.turn === 1 && m.reason === 'locked');
+  t.match(device.reports.find((r) => r.type === 'turn'), { turn: 1, end: 'locked' });
+  const played = device.speaker.playedSamples;
+  await device.speaker.drain();
+  t.equal(device.speaker.playedSamples, played, 'nothing more of the reply plays');
+  t.equal(device.runner.volume.effective, 30, 'the new volume applies too');
+  device.button.press();
+  device.button.release();
+  gateway.send({ type: 'ping', id: 9 });
+  await gateway.received((m) => m.type === 'pong' && m.id === 9);
+  t.equal(device.runner.state, 'locked');
+  t.notOk(gateway.messages.some((m) => m.type === 'listen' && m.turn === 2), 'no turn starts while locked');
+  gateway.send({ type: 'settings', toy: { name: 'Pommai', volume: 30, maxVolume: 60, locked: false } });
+  await device.state('idle');
+});
+
+t.test('a toy welcomed as locked shows it at once and stays locked across the welcome', async (t) => {
+  const gateway = await scriptedGateway(t, { toy: { volume: 50, maxVolume: 80, locked: true } });
+  const button = new ScriptedButton();
+  const leds = new RecordingLeds();
+  const speaker = await SimSpeaker.create({ sampleRate: 24_000, speed: 4 });
+  const runner = new DeviceRunner({ button, leds, microphone: new WavMicrophone({ speed: 4 }), speaker }, {
+    link: { url: gateway.url, hello: { deviceId: 'toy-1', secret: 'secret-secret', firmware: 't', audio: UPLINK_AUDIO, capabilities: [] }, backoff: { initialMs: 20, maxMs: 100 }, connectTimeoutMs: 2000 },
+    uplinkBitrate: 16_000, replyTimeoutMs: 1000, errorShowMs: 50, maxQueuedFrames: 100, maxVolume: 100, log: silentLog,
+  });
+  t.teardown(async () => {
+    await runner.stop();
+    await speaker.close();
+  });
+  runner.start();
+  await leds.waitFor('locked');
+  t.equal(runner.state, 'locked');
+  t.same(leds.names, ['offline', 'idle', 'locked']);
 });

@@ -2,7 +2,7 @@ import type { Button, ButtonEvent } from '../hardware/button.js';
 import type { Leds } from '../hardware/leds.js';
 import type { Microphone } from '../hardware/microphone.js';
 import type { Speaker } from '../hardware/speaker.js';
-import { AudioKind, CloseCode, DOWNLINK_AUDIO, MAX_TURN, UPLINK_AUDIO, type AudioFrame, type GatewayMessage, type WelcomeMessage } from '../protocol/index.js';
+import { AudioKind, CloseCode, DOWNLINK_AUDIO, MAX_TURN, UPLINK_AUDIO, type AudioFrame, type GatewayMessage, type ToySettings, type WelcomeMessage } from '../protocol/index.js';
 import { AudioCapture } from './audio-capture.js';
 import { AudioPlayback } from './audio-playback.js';
 import { CloudLink, type CloudLinkOptions } from './cloud-link.js';
@@ -138,7 +138,7 @@ export class DeviceRunner {
       case 'dropListening':
         return this.stopListening(false);
       case 'sendAbort':
-        return this.abortTurn(cause === 'replyTimeout' ? 'timeout' : 'barged_in');
+        return this.abortTurn(cause === 'replyTimeout' ? 'timeout' : cause === 'lock' ? 'locked' : 'barged_in');
       case 'startReplyTimer':
         return this.armReplyTimer();
       case 'cancelReplyTimer':
@@ -170,6 +170,13 @@ export class DeviceRunner {
     this.volume.setParentLimits(welcome.toy.volume, welcome.toy.maxVolume);
     this.report({ type: 'link', up: true, sessionId: welcome.sessionId });
     this.dispatch('linkUp');
+    if (welcome.toy.locked) this.dispatch('lock');
+  }
+
+  /** The parent's settings, from the welcome or changed during the session. */
+  private applySettings(toy: ToySettings): void {
+    this.volume.setParentLimits(toy.volume, toy.maxVolume);
+    this.dispatch(toy.locked ? 'lock' : 'unlock');
   }
 
   private startTurn(): void {
@@ -242,6 +249,8 @@ export class DeviceRunner {
     const turn = this.active;
     const ours = turn !== undefined && 'turn' in message && message.turn === turn.turn;
     switch (message.type) {
+      case 'settings':
+        return this.applySettings(message.toy);
       case 'transcript':
         if (ours) this.report({ type: 'transcript', turn: message.turn, text: message.text });
         return;

@@ -14,6 +14,8 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
     turnFailed: '-',
     replyTimeout: '-',
     errorShown: '-',
+    lock: '-',
+    unlock: '-',
   },
   idle: {
     linkUp: '-',
@@ -26,6 +28,8 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
     turnFailed: '-',
     replyTimeout: '-',
     errorShown: '-',
+    lock: 'locked:',
+    unlock: '-',
   },
   listening: {
     linkUp: '-',
@@ -38,6 +42,8 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
     turnFailed: 'error: dropListening, startErrorTimer',
     replyTimeout: '-',
     errorShown: '-',
+    lock: 'locked: sendAbort',
+    unlock: '-',
   },
   thinking: {
     linkUp: '-',
@@ -50,6 +56,8 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
     turnFailed: 'error: cancelReplyTimer, startErrorTimer',
     replyTimeout: 'error: sendAbort, startErrorTimer',
     errorShown: '-',
+    lock: 'locked: cancelReplyTimer, sendAbort',
+    unlock: '-',
   },
   speaking: {
     linkUp: '-',
@@ -62,6 +70,8 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
     turnFailed: 'error: cancelReplyTimer, stopPlayback, startErrorTimer',
     replyTimeout: 'error: stopPlayback, sendAbort, startErrorTimer',
     errorShown: '-',
+    lock: 'locked: cancelReplyTimer, stopPlayback, sendAbort',
+    unlock: '-',
   },
   error: {
     linkUp: '-',
@@ -74,6 +84,22 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
     turnFailed: '-',
     replyTimeout: '-',
     errorShown: 'idle:',
+    lock: 'locked:',
+    unlock: '-',
+  },
+  locked: {
+    linkUp: '-',
+    linkDown: 'offline:',
+    buttonDown: '-',
+    buttonUp: '-',
+    speakStart: '-',
+    speakStop: '-',
+    playbackDone: '-',
+    turnFailed: '-',
+    replyTimeout: '-',
+    errorShown: '-',
+    lock: '-',
+    unlock: 'idle:',
   },
 };
 

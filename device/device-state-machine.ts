@@ -3,7 +3,7 @@
  * touches hardware or the network; it names effects that the runner performs,
  * so every (state, event) pair can be tested on its own.
  */
-export const STATES = ['offline', 'idle', 'listening', 'thinking', 'speaking', 'error'] as const;
+export const STATES = ['offline', 'idle', 'listening', 'thinking', 'speaking', 'error', 'locked'] as const;
 export type DeviceState = (typeof STATES)[number];
 
 export const EVENTS = [
@@ -25,6 +25,10 @@ export const EVENTS = [
   'replyTimeout',
   /** The error state has been shown long enough. */
   'errorShown',
+  /** The parent locked the toy (welcome or settings say `locked`). */
+  'lock',
+  /** The parent unlocked it. */
+  'unlock',
 ] as const;
 export type DeviceEvent = (typeof EVENTS)[number];
 
@@ -64,11 +68,14 @@ const TABLE: Table = {
   idle: {
     buttonDown: go('listening', 'startTurn'),
     linkDown: go('offline'),
+    lock: go('locked'),
   },
   listening: {
     buttonUp: go('thinking', 'stopListening', 'startReplyTimer'),
     turnFailed: go('error', 'dropListening', 'startErrorTimer'),
     linkDown: go('offline', 'dropListening'),
+    // A parent's lock wins over a turn in progress: the toy goes quiet at once.
+    lock: go('locked', 'sendAbort'),
   },
   thinking: {
     // Barge-in before the reply started: abandon the turn and listen again.
@@ -81,6 +88,7 @@ const TABLE: Table = {
     turnFailed: go('error', 'cancelReplyTimer', 'startErrorTimer'),
     replyTimeout: go('error', 'sendAbort', 'startErrorTimer'),
     linkDown: go('offline', 'cancelReplyTimer'),
+    lock: go('locked', 'cancelReplyTimer', 'sendAbort'),
   },
   speaking: {
     // Barge-in: cut the toy off, tell the gateway, listen to the child.
@@ -90,10 +98,17 @@ const TABLE: Table = {
     turnFailed: go('error', 'cancelReplyTimer', 'stopPlayback', 'startErrorTimer'),
     replyTimeout: go('error', 'stopPlayback', 'sendAbort', 'startErrorTimer'),
     linkDown: go('offline', 'cancelReplyTimer', 'stopPlayback'),
+    lock: go('locked', 'cancelReplyTimer', 'stopPlayback', 'sendAbort'),
   },
   error: {
     buttonDown: go('listening', 'startTurn'),
     errorShown: go('idle'),
+    linkDown: go('offline'),
+    lock: go('locked'),
+  },
+  // The button does nothing while locked; only the parent (or a lost link) ends it.
+  locked: {
+    unlock: go('idle'),
     linkDown: go('offline'),
   },
 };

@@ -9,7 +9,15 @@ export const STATE_PATTERNS: Readonly<Record<DeviceState, LedPattern>> = Object.
   thinking: { name: 'thinking', color: [170, 80, 255], animation: 'spin' },
   speaking: { name: 'speaking', color: [255, 200, 40], animation: 'pulse' },
   error: { name: 'error', color: [255, 0, 0], animation: 'blink' },
+  // Asleep: a dim blue breath, so a locked toy never looks broken or switched off.
+  locked: { name: 'locked', color: [30, 30, 120], animation: 'pulse' },
 });
+
+/**
+ * Shown while new software is installed, when no device process runs to show
+ * a state: white, turning (a plain RGB LED blinks it), unlike any state's pattern.
+ */
+export const UPDATING_PATTERN: LedPattern = Object.freeze<LedPattern>({ name: 'updating', color: [255, 255, 255], animation: 'spin' });
 
 /** The LEDs observe the state; the state machine never drives them itself. */
 export function presentState(leds: Leds, state: DeviceState): void {

@@ -34,7 +34,7 @@ t.test('builds the scripted simulator, with its extra controls typed', async (t)
 });
 
 t.test('builds the interactive simulator', async (t) => {
-  const hw = await createHardware({ button: 'keyboard', leds: 'terminal', microphone: 'alsa', speaker: 'sim', alsaCaptureDevice: 'plughw:1,0', speakerSampleRate: 16000 });
+  const hw = await createHardware({ button: 'keyboard', leds: 'terminal', microphone: 'alsa', speaker: 'sim', alsaCaptureDevice: 'plughw:1,0', speakerSampleRate: 16000 }, { soundCards: withCards(CARDS) });
   t.equal(hw.microphone.device, 'plughw:1,0');
   t.equal(hw.speaker.sampleRate, 16000);
   t.equal(hw.speaker.speed, 1);
@@ -48,6 +48,14 @@ t.test('a config read at run time gets the plain interfaces', async (t) => {
   t.type(hw.speaker.drain, 'function');
   await hw.close();
 });
+
+/** /proc/asound/cards of a Pi with HDMI audio and a USB sound card. */
+const CARDS = ` 0 [vc4hdmi        ]: vc4-hdmi - vc4-hdmi
+                      vc4-hdmi
+ 1 [Device         ]: USB-Audio - USB Audio Device
+                      C-Media Electronics Inc. USB Audio Device at usb-3f980000.usb-1.2, full speed
+`;
+const withCards = (cards: string | undefined) => ({ readCards: async () => cards, run: async () => undefined });
 
 const offPi = !existsSync('/dev/gpiochip0');
 const piChoices: Array<[Partial<HardwareConfig>, RegExp]> = [
@@ -64,11 +72,25 @@ for (const [choice, message] of piChoices) {
 }
 
 t.test('the ALSA speaker and microphone use the named devices', async (t) => {
-  const hw = await createHardware({ button: 'scripted', leds: 'recording', microphone: 'alsa', speaker: 'alsa', alsaCaptureDevice: 'plughw:1,0', alsaPlaybackDevice: 'plughw:1,0' });
+  const hw = await createHardware({ button: 'scripted', leds: 'recording', microphone: 'alsa', speaker: 'alsa', alsaCaptureDevice: 'plughw:1,0', alsaPlaybackDevice: 'plughw:1,0' }, { soundCards: withCards(CARDS) });
   t.equal(hw.speaker.device, 'plughw:1,0');
   t.equal(hw.speaker.sampleRate, 24000);
   t.equal(hw.microphone.device, 'plughw:1,0');
   await hw.close();
+});
+
+t.test('a sound card that is not there is named at start-up, not at the first turn', async (t) => {
+  const base = { button: 'scripted', leds: 'recording', microphone: 'wav', speaker: 'sim' } as const;
+  await t.rejects(createHardware({ ...base, speaker: 'alsa', alsaPlaybackDevice: 'plughw:2,0' }, { soundCards: withCards(CARDS) }), {
+    code: 'driver_unavailable',
+    message: /speaker: sound card 2 of ALSA device 'plughw:2,0' does not exist: the cards are 0 \(vc4hdmi\), 1 \(Device\)/,
+  });
+  await t.rejects(createHardware({ ...base, microphone: 'alsa' }, { soundCards: withCards(undefined) }), { code: 'driver_unavailable', message: /microphone: no sound card for ALSA device 'default'/ });
+  const byName = await createHardware({ ...base, speaker: 'alsa', alsaPlaybackDevice: 'plughw:CARD=Device,DEV=0' }, { soundCards: withCards(CARDS) });
+  await byName.close();
+  const plugin = await createHardware({ ...base, speaker: 'alsa', alsaPlaybackDevice: 'dmix' }, { soundCards: withCards(undefined) });
+  await plugin.close();
+  t.pass('a card by name, and a plugin name, are accepted');
 });
 
 const badConfigs: Array<[Partial<HardwareConfig>, string]> = [

@@ -13,6 +13,7 @@ import type { RecordingLeds } from './sim/recording-leds.js';
 import type { ScriptedButton } from './sim/scripted-button.js';
 import type { SimSpeaker } from './sim/sim-speaker.js';
 import type { TerminalLeds } from './sim/terminal-leds.js';
+import type { SoundCardProbe } from './sim/sound-card.js';
 import type { WavMicrophone } from './sim/wav-microphone.js';
 
 export interface HardwareConfig {
@@ -45,7 +46,7 @@ export interface HardwareConfig {
   rgbActiveLow?: boolean;
   /** Number of WS281x pixels. Default 12. */
   neopixelCount?: number;
-  /** Line (BCM number) of the WS281x data pin: 18, 10 or 21. Default 18. */
+  /** Line (BCM number) of the WS281x data pin: 10 (SPI, no root needed), 18 (PWM, needs root) or 21. Default 10. */
   neopixelLine?: number;
   /** WS281x brightness 0-255. Default 128. */
   neopixelBrightness?: number;
@@ -74,7 +75,7 @@ const DEFAULT_SPEAKER_RATE = 24_000;
  * Builds the drivers a config asks for. Each driver module is imported only
  * when chosen, so a device never loads simulator code and vice versa.
  */
-export async function createHardware<const C extends HardwareConfig>(config: C): Promise<Hardware<C>> {
+export async function createHardware<const C extends HardwareConfig>(config: C, options: { soundCards?: SoundCardProbe } = {}): Promise<Hardware<C>> {
   const opened: Array<{ close(): Promise<void> }> = [];
   const closeAll = async (): Promise<void> => {
     const results = await Promise.allSettled(opened.reverse().map((driver) => driver.close()));
@@ -86,9 +87,9 @@ export async function createHardware<const C extends HardwareConfig>(config: C):
     opened.push(button);
     const leds = await createLeds(config);
     opened.push(leds);
-    const microphone = await createMicrophone(config);
+    const microphone = await createMicrophone(config, options.soundCards);
     opened.push(microphone);
-    const speaker = await createSpeaker(config);
+    const speaker = await createSpeaker(config, options.soundCards);
     opened.push(speaker);
     let closing: Promise<void> | undefined;
     return {
@@ -160,7 +161,7 @@ async function createLeds(config: HardwareConfig): Promise<Leds> {
       return new (await import('./sim/recording-leds.js')).RecordingLeds();
     case 'neopixel': {
       const count = integer(config, 'neopixelCount', 12, 1, 1024);
-      const gpio = integer(config, 'neopixelLine', 18, 0, 63);
+      const gpio = integer(config, 'neopixelLine', 10, 0, 63);
       const brightness = integer(config, 'neopixelBrightness', 128, 0, 255);
       const strip = (await import('./pi/ws281x-strip.js')).openWs281xStrip({ count, gpio, brightness });
       const { NeopixelLeds } = await import('./pi/neopixel-leds.js');
@@ -185,20 +186,28 @@ async function createLeds(config: HardwareConfig): Promise<Leds> {
   }
 }
 
-async function createMicrophone(config: HardwareConfig): Promise<Microphone> {
+/** A real card is checked before its driver is made, so a missing one is reported at start-up, not at the first turn. */
+async function requireAlsaDevice(device: string, role: string, probe: SoundCardProbe | undefined): Promise<void> {
+  const { alsaDeviceProblem } = await import('./sim/sound-card.js');
+  const problem = await alsaDeviceProblem(device, probe);
+  if (problem !== undefined) throw new HardwareError('driver_unavailable', `${role}: ${problem}`);
+}
+
+async function createMicrophone(config: HardwareConfig, probe: SoundCardProbe | undefined): Promise<Microphone> {
   switch (config.microphone) {
     case 'wav': {
       const { WavMicrophone } = await import('./sim/wav-microphone.js');
       return new WavMicrophone({ speed: config.speed });
     }
     case 'alsa': {
+      await requireAlsaDevice(config.alsaCaptureDevice ?? 'default', 'microphone', probe);
       const { AlsaMicrophone } = await import('./sim/alsa-microphone.js');
       return new AlsaMicrophone({ device: config.alsaCaptureDevice });
     }
   }
 }
 
-async function createSpeaker(config: HardwareConfig): Promise<Speaker> {
+async function createSpeaker(config: HardwareConfig, probe: SoundCardProbe | undefined): Promise<Speaker> {
   switch (config.speaker) {
     case 'sim': {
       const { SimSpeaker } = await import('./sim/sim-speaker.js');
@@ -211,8 +220,9 @@ async function createSpeaker(config: HardwareConfig): Promise<Speaker> {
       });
     }
     case 'alsa': {
-      const { AlsaSpeaker } = await import('./pi/alsa-speaker.js');
       const sampleRate = integer(config, 'speakerSampleRate', DEFAULT_SPEAKER_RATE, 8000, 192_000);
+      await requireAlsaDevice(config.alsaPlaybackDevice ?? 'default', 'speaker', probe);
+      const { AlsaSpeaker } = await import('./pi/alsa-speaker.js');
       return new AlsaSpeaker({ sampleRate, device: config.alsaPlaybackDevice });
     }
   }

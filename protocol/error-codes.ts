@@ -17,6 +17,8 @@ export const ErrorCode = Object.freeze({
   TurnInProgress: 'turn_in_progress',
   /** The turn failed in a provider; `retryable` says whether asking again may help. */
   TurnFailed: 'turn_failed',
+  /** listen start while the parent has locked the toy. */
+  Locked: 'locked',
   /** The gateway cannot take the device now (its store is unavailable); sent in answer to the hello. */
   Busy: 'busy',
 } as const);

@@ -51,6 +51,8 @@ export interface ToySettings {
   readonly volume: number;
   /** The loudest the parent allows, 0..100: the device never plays louder, whatever else asks. */
   readonly maxVolume: number;
+  /** The parent has locked the toy (bedtime, a break): it shows so and takes no turns. */
+  readonly locked: boolean;
 }
 
 export interface WelcomeMessage {
@@ -62,6 +64,12 @@ export interface WelcomeMessage {
   readonly toy: ToySettings;
   /** The device pings every `intervalMs` and gives up on the link after `timeoutMs` without a pong. */
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
+}
+
+/** The parent changed the toy's settings during the session; they apply at once. */
+export interface SettingsMessage {
+  readonly type: 'settings';
+  readonly toy: ToySettings;
 }
 
 export interface TranscriptMessage {
@@ -124,6 +132,7 @@ export interface PongMessage {
 export type DeviceMessage = HelloMessage | ListenMessage | ReportMessage | AbortMessage | PingMessage | PongMessage;
 export type GatewayMessage =
   | WelcomeMessage
+  | SettingsMessage
   | TranscriptMessage
   | ReplyMessage
   | SpeakMessage

@@ -68,15 +68,21 @@ const FIXTURES: readonly Fixture[] = [
   {
     name: 'welcome',
     from: 'gateway',
-    json: '{"type":"welcome","version":1,"sessionId":"s-01","audio":{"codec":"opus","sampleRate":24000,"channels":1,"frameMs":60},"toy":{"name":"Bun","volume":70,"maxVolume":80},"heartbeat":{"intervalMs":15000,"timeoutMs":5000}}',
+    json: '{"type":"welcome","version":1,"sessionId":"s-01","audio":{"codec":"opus","sampleRate":24000,"channels":1,"frameMs":60},"toy":{"name":"Bun","volume":70,"maxVolume":80,"locked":false},"heartbeat":{"intervalMs":15000,"timeoutMs":5000}}',
     message: {
       type: 'welcome',
       version: 1,
       sessionId: 's-01',
       audio: { codec: 'opus', sampleRate: 24000, channels: 1, frameMs: 60 },
-      toy: { name: 'Bun', volume: 70, maxVolume: 80 },
+      toy: { name: 'Bun', volume: 70, maxVolume: 80, locked: false },
       heartbeat: { intervalMs: 15000, timeoutMs: 5000 },
     },
+  },
+  {
+    name: 'settings',
+    from: 'gateway',
+    json: '{"type":"settings","toy":{"name":"Bun","volume":60,"maxVolume":80,"locked":true}}',
+    message: { type: 'settings', toy: { name: 'Bun', volume: 60, maxVolume: 80, locked: true } },
   },
   {
     name: 'transcript',
@@ -159,7 +165,7 @@ t.test('every message type has a fixture', async (t) => {
     [
       'device:abort', 'device:hello', 'device:listen', 'device:ping', 'device:pong', 'device:report',
       'gateway:abort', 'gateway:error', 'gateway:metrics', 'gateway:ping', 'gateway:pong',
-      'gateway:reply', 'gateway:speak', 'gateway:transcript', 'gateway:welcome',
+      'gateway:reply', 'gateway:settings', 'gateway:speak', 'gateway:transcript', 'gateway:welcome',
     ],
   );
 });
@@ -334,6 +340,9 @@ for (const fixture of FIXTURES) {
       if (type === 'error' && field === 'turn') {
         const { turn: _omitted, ...rest } = fixture.message as { turn?: number };
         t.strictSame(parse(withField(fixture.json, path, undefined)), { ok: true, message: rest }, 'turn of an error is optional');
+      } else if (field === 'toy.locked') {
+        const parsed = parse(withField(fixture.json, path, undefined));
+        t.match(parsed, { ok: true, message: { toy: { locked: false } } }, 'an absent locked means unlocked (a gateway from before locks)');
       } else {
         expectProblem(t, parse(withField(fixture.json, path, undefined)), 'invalid_message', named, `${field} missing`);
       }

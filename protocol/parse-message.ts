@@ -69,10 +69,11 @@ const fromGateway: Record<string, Reader> = {
       version: r.integer('version', 0, MAX_VERSION),
       sessionId: r.string('sessionId', { min: 1, max: 64 }),
       audio: audioParams(r.nested('audio')),
-      toy: { name: toy.string('name', { min: 1, max: 64 }), volume: toy.integer('volume', 0, 100), maxVolume: toy.integer('maxVolume', 0, 100) },
+      toy: toySettings(toy),
       heartbeat: { intervalMs: heartbeat.integer('intervalMs', 100, 600_000), timeoutMs: heartbeat.integer('timeoutMs', 100, 600_000) },
     };
   },
+  settings: (r) => ({ type: 'settings', toy: toySettings(r.nested('toy')) }),
   transcript: (r) => ({ type: 'transcript', turn: turn(r), text: r.string('text', { max: MAX_TEXT_LENGTH }) }),
   reply: (r) => ({ type: 'reply', turn: turn(r), index: r.integer('index', 0, 10_000), text: r.string('text', { min: 1, max: MAX_TEXT_LENGTH }) }),
   speak: (r) => ({ type: 'speak', state: r.oneOf('state', ['start', 'stop'] as const), turn: turn(r) }),
@@ -87,6 +88,16 @@ const fromGateway: Record<string, Reader> = {
     return r.has('turn') ? { ...message, turn: turn(r) } : message;
   },
 };
+
+function toySettings(toy: FieldReader) {
+  return {
+    name: toy.string('name', { min: 1, max: 64 }),
+    volume: toy.integer('volume', 0, 100),
+    maxVolume: toy.integer('maxVolume', 0, 100),
+    // Absent means unlocked, so a welcome from before locks existed still reads.
+    locked: toy.has('locked') ? toy.boolean('locked') : false,
+  };
+}
 
 function parseWith<T>(readers: Record<string, Reader>, text: string): ParseResult<T> {
   if (!fitsControlFrame(text)) {

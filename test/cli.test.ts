@@ -80,6 +80,26 @@ t.test('gateway and device as separate processes that find each other by URL', a
   t.equal(await wrong.exit, 1);
   t.notOk(gateway.stderr().includes(secret) || gateway.stderr().includes('wrong-secret-value'), 'the gateway logs no secret');
 
+  // A parent locks the toy from another process while the gateway runs.
+  const lock = pommai(['devices', 'lock', 'toy-7', '--db', db]);
+  t.equal(await lock.exit, 0, lock.stderr());
+  t.match(lock.lines.join('\n'), /toy-7: locked/);
+  const locked = pommai(['device', '--sim', '--url', url, '--device-id', 'toy-7', '--say', 'hello', '--json', '--speed', '8'], { POMMAI_DEVICE_SECRET: secret });
+  t.equal(await locked.exit, 1, 'a scripted turn on a locked toy fails at once');
+  const lockedEvents = jsonLines(locked.lines);
+  t.ok(lockedEvents.some((e) => e['type'] === 'state' && e['state'] === 'locked'), 'the toy shows it is locked');
+  t.match(lockedEvents.find((e) => e['type'] === 'error'), { code: 'locked' });
+  const set = pommai(['devices', 'set', 'toy-7', '--max-volume', '50', '--db', db]);
+  t.equal(await set.exit, 0, set.stderr());
+  const unlock = pommai(['devices', 'unlock', 'toy-7', '--db', db]);
+  t.equal(await unlock.exit, 0, unlock.stderr());
+  const list = pommai(['devices', 'list', '--db', db]);
+  t.equal(await list.exit, 0);
+  t.match(list.lines.join('\n'), /toy-7\t\S+\tunlocked, max volume 50/);
+  const badVolume = pommai(['devices', 'set', 'toy-7', '--volume', 'loud', '--db', db]);
+  t.equal(await badVolume.exit, 2);
+  t.match(badVolume.stderr(), /--volume must be a whole number/);
+
   gateway.child.kill('SIGTERM');
   t.equal(await gateway.exit, 0, 'the gateway stops cleanly on SIGTERM');
 });

@@ -1,6 +1,6 @@
 import { ProviderError } from '../provider-error.js';
 import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
-import type { DeviceRecord, Store, TurnRecord } from './store.js';
+import { mergeSettings, settingsProblem, type DeviceRecord, type ParentSettings, type Store, type TurnRecord } from './store.js';
 
 interface StoredTurn {
   readonly turn: TurnRecord;
@@ -15,7 +15,7 @@ interface StoredTurn {
  */
 export class MemoryStore implements Store {
   readonly #turns = new Map<string, StoredTurn>();
-  readonly #devices = new Map<string, { hash: string; createdAt: string }>();
+  readonly #devices = new Map<string, { hash: string; createdAt: string; settings: ParentSettings }>();
   #seq = 0;
   #closed = false;
 
@@ -62,8 +62,8 @@ export class MemoryStore implements Store {
       throw new ProviderError('invalid_device_id', 'a device id must be 1 to 128 characters');
     }
     const hash = await hashDeviceSecret(secret);
-    const createdAt = this.#devices.get(deviceId)?.createdAt ?? new Date().toISOString();
-    this.#devices.set(deviceId, { hash, createdAt });
+    const existing = this.#devices.get(deviceId);
+    this.#devices.set(deviceId, { hash, createdAt: existing?.createdAt ?? new Date().toISOString(), settings: existing?.settings ?? {} });
   }
 
   async verifyDevice(deviceId: string, secret: string): Promise<boolean> {
@@ -73,7 +73,22 @@ export class MemoryStore implements Store {
 
   async listDevices(): Promise<DeviceRecord[]> {
     this.#open();
-    return [...this.#devices].map(([id, device]) => ({ id, createdAt: device.createdAt }));
+    return [...this.#devices].map(([id, device]) => ({ id, createdAt: device.createdAt, settings: { ...device.settings } }));
+  }
+
+  async deviceSettings(deviceId: string): Promise<ParentSettings> {
+    this.#open();
+    return { ...this.#devices.get(deviceId)?.settings };
+  }
+
+  async updateDeviceSettings(deviceId: string, change: Record<string, unknown>): Promise<ParentSettings> {
+    this.#open();
+    const problem = settingsProblem(change);
+    if (problem !== undefined) throw new ProviderError('invalid_settings', problem);
+    const device = this.#devices.get(deviceId);
+    if (device === undefined) throw new ProviderError('unknown_device', `no device '${deviceId}'`);
+    device.settings = mergeSettings(device.settings, change);
+    return { ...device.settings };
   }
 
   async close(): Promise<void> {

@@ -41,6 +41,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX turns_by_time ON turns (started_ms);
     `,
   },
+  {
+    version: 2,
+    // The parent's choices as JSON, only what was chosen: a missing key means the gateway's default.
+    sql: `ALTER TABLE devices ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import type { Test } from 'tap';
 import { ProviderError } from '../provider-error.js';
+import { MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 import { fillStore } from './fill-store.js';
 import { sampleTurn, storeContract } from './store-contract.js';
@@ -43,7 +44,7 @@ t.test('creates missing directories, uses WAL, records the schema version', asyn
   await store.close();
   const db = inspect(t, path);
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1]);
+  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1, 2]);
 });
 
 t.test('migrations run once; reopening keeps data and schema', async (t) => {
@@ -59,7 +60,20 @@ t.test('migrations run once; reopening keeps data and schema', async (t) => {
     await again.close();
   }
   const db = inspect(t, path);
-  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1], 'no migration ran twice');
+  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1, 2], 'no migration ran twice');
+});
+
+t.test('a database from before parent settings is upgraded, its devices kept with none chosen', async (t) => {
+  const path = join(t.testdir(), 'v1.db');
+  const db = new Database(path);
+  db.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
+  db.exec(MIGRATIONS[0]!.sql);
+  db.prepare('INSERT INTO schema_version VALUES (1, ?)').run(new Date().toISOString());
+  db.prepare("INSERT INTO devices VALUES ('old-toy', 'x', '2026-01-01T00:00:00.000Z')").run();
+  db.close();
+  const store = await openStore(t, path);
+  t.strictSame(await store.listDevices(), [{ id: 'old-toy', createdAt: '2026-01-01T00:00:00.000Z', settings: {} }]);
+  t.strictSame(await store.updateDeviceSettings('old-toy', { locked: true }), { locked: true });
 });
 
 t.test('refuses a database written by newer code', async (t) => {

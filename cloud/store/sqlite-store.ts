@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ProviderError } from '../provider-error.js';
-import type { DeviceRecord, SafetyRecord, Store, TurnOutcome, TurnRecord } from './store.js';
+import { mergeSettings, settingsProblem, type DeviceRecord, type ParentSettings, type SafetyRecord, type Store, type TurnOutcome, type TurnRecord } from './store.js';
 import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
 import { migrate, requireLatest } from './sqlite-migrations.js';
 import { sqliteError } from './sqlite-error.js';
@@ -40,6 +40,7 @@ interface TurnRow {
 interface DeviceRow {
   id: string;
   created_at: string;
+  settings: string;
 }
 
 const TURN_COLUMNS =
@@ -56,6 +57,8 @@ export class SqliteStore implements Store {
   readonly #putDevice: BetterSqlite3.Statement<[string, string, string]>;
   readonly #deviceHash: BetterSqlite3.Statement<[string], string>;
   readonly #listDevices: BetterSqlite3.Statement<[], DeviceRow>;
+  readonly #deviceSettings: BetterSqlite3.Statement<[string], string>;
+  readonly #setDeviceSettings: BetterSqlite3.Statement<[string, string]>;
   #closed = false;
 
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -121,7 +124,9 @@ export class SqliteStore implements Store {
       INSERT INTO devices (id, secret_hash, created_at) VALUES (?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash`);
     this.#deviceHash = db.prepare<[string], string>('SELECT secret_hash FROM devices WHERE id = ?').pluck();
-    this.#listDevices = db.prepare<[], DeviceRow>('SELECT id, created_at FROM devices ORDER BY created_at, id');
+    this.#listDevices = db.prepare<[], DeviceRow>('SELECT id, created_at, settings FROM devices ORDER BY created_at, id');
+    this.#deviceSettings = db.prepare<[string], string>('SELECT settings FROM devices WHERE id = ?').pluck();
+    this.#setDeviceSettings = db.prepare<[string, string]>('UPDATE devices SET settings = ? WHERE id = ?');
   }
 
   /** Saving an id that exists replaces it, so a retried save never duplicates a turn. */
@@ -182,7 +187,26 @@ export class SqliteStore implements Store {
 
   async listDevices(): Promise<DeviceRecord[]> {
     const rows = this.#run('list devices', () => this.#listDevices.all());
-    return rows.map((row) => ({ id: row.id, createdAt: row.created_at }));
+    return rows.map((row) => ({ id: row.id, createdAt: row.created_at, settings: JSON.parse(row.settings) as ParentSettings }));
+  }
+
+  async deviceSettings(deviceId: string): Promise<ParentSettings> {
+    const stored = this.#run('read device settings', () => this.#deviceSettings.get(deviceId));
+    return stored === undefined ? {} : (JSON.parse(stored) as ParentSettings);
+  }
+
+  async updateDeviceSettings(deviceId: string, change: Record<string, unknown>): Promise<ParentSettings> {
+    const problem = settingsProblem(change);
+    if (problem !== undefined) throw new ProviderError('invalid_settings', problem);
+    // Read and write in one transaction: two parents changing different fields at once both win.
+    const update = this.#db.transaction((): ParentSettings => {
+      const stored = this.#deviceSettings.get(deviceId);
+      if (stored === undefined) throw new ProviderError('unknown_device', `no device '${deviceId}'`);
+      const merged = mergeSettings(JSON.parse(stored) as ParentSettings, change);
+      this.#setDeviceSettings.run(JSON.stringify(merged), deviceId);
+      return merged;
+    });
+    return this.#run('update device settings', () => update.immediate());
   }
 
   async close(): Promise<void> {

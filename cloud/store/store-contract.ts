@@ -160,6 +160,33 @@ export function storeContract(t: Test, name: string, make: () => Promise<Store>)
       }
     });
 
+    t.test("a parent's settings: only what was chosen is kept, null goes back to the default", async (t) => {
+      const store = await open(t);
+      await store.addDevice('toy-1');
+      await store.addDevice('toy-2');
+      t.strictSame(await store.deviceSettings('toy-1'), {}, 'nothing chosen yet');
+      t.strictSame(await store.updateDeviceSettings('toy-1', { maxVolume: 60, locked: true }), { maxVolume: 60, locked: true });
+      t.strictSame(await store.updateDeviceSettings('toy-1', { volume: 40 }), { maxVolume: 60, locked: true, volume: 40 }, 'a change merges');
+      t.strictSame(await store.updateDeviceSettings('toy-1', { locked: null }), { maxVolume: 60, volume: 40 }, 'null clears');
+      t.strictSame(await store.deviceSettings('toy-1'), { maxVolume: 60, volume: 40 });
+      t.strictSame(await store.deviceSettings('toy-2'), {}, 'other devices untouched');
+      t.strictSame(await store.deviceSettings('nobody'), {});
+      await store.addDevice('toy-1');
+      t.strictSame(await store.deviceSettings('toy-1'), { maxVolume: 60, volume: 40 }, 'a new secret keeps the settings');
+      t.strictSame((await store.listDevices()).find((d) => d.id === 'toy-1')?.settings, { maxVolume: 60, volume: 40 });
+    });
+
+    t.test('bad settings and unknown devices are refused with a code', async (t) => {
+      const store = await open(t);
+      await store.addDevice('toy-1');
+      await t.rejects(store.updateDeviceSettings('toy-1', { maxVolume: 101 }), { code: 'invalid_settings', message: /maxVolume/ });
+      await t.rejects(store.updateDeviceSettings('toy-1', { volume: 2.5 }), { code: 'invalid_settings' });
+      await t.rejects(store.updateDeviceSettings('toy-1', { locked: 'yes' as unknown as boolean }), { code: 'invalid_settings', message: /locked/ });
+      await t.rejects(store.updateDeviceSettings('toy-1', { colour: 'red' } as never), { code: 'invalid_settings', message: /colour/ });
+      await t.rejects(store.updateDeviceSettings('ghost', { locked: true }), { code: 'unknown_device' });
+      t.strictSame(await store.deviceSettings('toy-1'), {}, 'nothing half-applied');
+    });
+
     t.test('device secrets and turns do not mix', async (t) => {
       const store = await open(t);
       const secret = await store.addDevice('toy-1');

@@ -62,3 +62,22 @@ export async function hasCaptureDevice(probe: SoundCardProbe = systemProbe): Pro
   const list = await probe.run('arecord', ['-l']);
   return list !== undefined && captureCardsListed(list);
 }
+
+/**
+ * Why the named ALSA device cannot exist, or undefined when it may. A card
+ * named by number or name (hw:1,0, plughw:CARD=Device) must be in
+ * /proc/asound/cards; 'default' needs some card; other names (plugins, a
+ * maker's own asound.conf entries) are left to ALSA to judge when opened.
+ */
+export async function alsaDeviceProblem(device: string, probe: SoundCardProbe = systemProbe): Promise<string | undefined> {
+  const cards = await probe.readCards();
+  const listed = cardsPresent(cards) ? (cards as string) : '';
+  const card = /^(?:plug)?hw:(?:CARD=)?([^,\s]+)/.exec(device)?.[1];
+  if (card === undefined) {
+    return device === 'default' && listed === '' ? `no sound card for ALSA device 'default': /proc/asound/cards lists none` : undefined;
+  }
+  const found = /^\d+$/.test(card) ? new RegExp(`^\\s*${card}\\s+\\[`, 'm').test(listed) : new RegExp(`^\\s*\\d+\\s+\\[${card.replace(/[^\w]/g, '\\$&')}\\s*\\]`, 'm').test(listed);
+  if (found) return undefined;
+  const names = [...listed.matchAll(/^\s*(\d+)\s+\[(\S+)\s*\]/gm)].map((m) => `${m[1]} (${m[2]})`);
+  return `sound card ${card} of ALSA device '${device}' does not exist: ${names.length === 0 ? '/proc/asound/cards lists none' : `the cards are ${names.join(', ')}`}`;
+}
