@@ -2,6 +2,7 @@
 import { DEVICE_HELP, deviceCommand } from './device-command.js';
 import { DEVICES_HELP, devicesCommand } from './devices-command.js';
 import { GATEWAY_HELP, gatewayCommand } from './gateway-command.js';
+import { LEDS_HELP, ledsCommand } from './leds-command.js';
 import { SIM_HELP, simCommand } from './sim-command.js';
 import { isUsageError } from './usage-error.js';
 
@@ -14,8 +15,10 @@ const HELP = `pommai: an AI talking toy
                      the toy's device process as a service (what systemd runs)
   pommai device --sim --url URL
                      the toy's device process with simulated hardware
-  pommai devices add ID | list
-                     register the devices a gateway accepts
+  pommai devices add ID | list | lock ID | unlock ID | set ID
+                     register the devices a gateway accepts; a parent's lock and volume
+  pommai leds PATTERN
+                     show a light pattern while the device process is stopped (updating)
 
   pommai COMMAND --help   details of one command`;
 
@@ -24,6 +27,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   gateway: { run: gatewayCommand, help: GATEWAY_HELP },
   device: { run: deviceCommand, help: DEVICE_HELP },
   devices: { run: devicesCommand, help: DEVICES_HELP },
+  leds: { run: ledsCommand, help: LEDS_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

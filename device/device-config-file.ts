@@ -105,6 +105,14 @@ export async function loadDeviceConfigFile(path: string, env: NodeJS.ProcessEnv)
   return Object.freeze({ device, hardware, memoryBudgetMb: memoryBudgetMb as number });
 }
 
+/** Only the hardware section of the config file: what a helper that drives the LEDs alone needs (no secret). */
+export async function loadHardwareConfig(path: string): Promise<Readonly<HardwareConfig>> {
+  const input = parseObject(path, await readText(path));
+  return hardwareConfig(input['hardware'], (key, why) => {
+    throw new DeviceConfigError(`${path}: '${key}' ${why}`);
+  });
+}
+
 async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');

@@ -153,6 +153,11 @@ function badConfig(key: string, problem: string): HardwareError {
   return new HardwareError('config_invalid', `hardware config ${key} ${problem}`);
 }
 
+/** Only the LEDs a config asks for: for showing a pattern while the device process is not running (an update). */
+export function openLeds(config: Pick<HardwareConfig, 'leds' | 'gpioBackend' | 'gpioChip' | 'rgbLines' | 'rgbActiveLow' | 'neopixelCount' | 'neopixelLine' | 'neopixelBrightness'>): Promise<Leds> {
+  return createLeds(config as HardwareConfig);
+}
+
 async function createLeds(config: HardwareConfig): Promise<Leds> {
   switch (config.leds) {
     case 'terminal':

@@ -138,3 +138,33 @@ t.test('help shows both modes; simulator options without --sim are usage errors'
   t.equal(await both.exit, 2);
   t.match(both.stderr(), /--config is for the toy/);
 });
+
+t.test('pommai leds updating shows the update pattern on the configured LEDs until SIGTERM', async (t) => {
+  const dir = t.testdir();
+  const config = join(dir, 'device.json');
+  // No secret is needed: only the hardware section is read.
+  await writeFile(config, JSON.stringify({ gatewayUrl: 'ws://127.0.0.1:1/v1/device', deviceId: 'toy-1', hardware: { button: 'scripted', leds: 'terminal', microphone: 'wav', speaker: 'sim' } }));
+  const run = pommai(['leds', 'updating', '--config', config]);
+  const shown = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no pattern shown: ${run.stderr()}`)), WAIT_MS);
+    run.child.stderr.on('data', (data: Buffer) => {
+      if (String(data).includes('updating')) {
+        clearTimeout(timer);
+        resolve(String(data));
+      }
+    });
+  });
+  t.match(shown, /updating/);
+  run.child.kill('SIGTERM');
+  t.equal(await run.exit, 0);
+  const bad = pommai(['leds', 'dancing', '--config', config]);
+  t.equal(await bad.exit, 2);
+  t.match(bad.stderr(), /one of .*locked.*updating/);
+  const gpio = join(dir, 'gpio.json');
+  await writeFile(gpio, JSON.stringify({ hardware: { leds: 'rgb' } }));
+  const offPi = pommai(['leds', 'updating', '--config', gpio]);
+  if (!existsSync('/dev/gpiochip0')) {
+    t.equal(await offPi.exit, 1);
+    t.match(offPi.stderr(), /gpiochip0/);
+  } else offPi.child.kill('SIGTERM');
+});
