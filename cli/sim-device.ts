@@ -6,7 +6,7 @@ import type { Log } from '../device/log.js';
 import { createHardware, type Hardware } from '../hardware/hardware-factory.js';
 import { ScriptedButton } from '../hardware/sim/scripted-button.js';
 import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
-import { hasCaptureDevice } from '../hardware/sim/sound-card.js';
+import { hasCaptureDevice } from '../hardware/sound-card.js';
 import { ReportWaiter } from './report-waiter.js';
 import { reportPrinter } from './report-printer.js';
 import { synthesizeUtterance } from './synthesize-utterance.js';

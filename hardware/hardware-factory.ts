@@ -7,13 +7,13 @@ import type { AlsaSpeaker } from './pi/alsa-speaker.js';
 import type { GpioButton } from './pi/gpio-button.js';
 import type { NeopixelLeds } from './pi/neopixel-leds.js';
 import type { RgbLeds } from './pi/rgb-leds.js';
-import type { AlsaMicrophone } from './sim/alsa-microphone.js';
+import type { AlsaMicrophone } from './pi/alsa-microphone.js';
 import type { KeyboardButton } from './sim/keyboard-button.js';
 import type { RecordingLeds } from './sim/recording-leds.js';
 import type { ScriptedButton } from './sim/scripted-button.js';
 import type { SimSpeaker } from './sim/sim-speaker.js';
 import type { TerminalLeds } from './sim/terminal-leds.js';
-import type { SoundCardProbe } from './sim/sound-card.js';
+import type { SoundCardProbe } from './sound-card.js';
 import type { WavMicrophone } from './sim/wav-microphone.js';
 
 export interface HardwareConfig {
@@ -193,7 +193,7 @@ async function createLeds(config: HardwareConfig): Promise<Leds> {
 
 /** A real card is checked before its driver is made, so a missing one is reported at start-up, not at the first turn. */
 async function requireAlsaDevice(device: string, role: string, probe: SoundCardProbe | undefined): Promise<void> {
-  const { alsaDeviceProblem } = await import('./sim/sound-card.js');
+  const { alsaDeviceProblem } = await import('./sound-card.js');
   const problem = await alsaDeviceProblem(device, probe);
   if (problem !== undefined) throw new HardwareError('driver_unavailable', `${role}: ${problem}`);
 }
@@ -206,7 +206,7 @@ async function createMicrophone(config: HardwareConfig, probe: SoundCardProbe | 
     }
     case 'alsa': {
       await requireAlsaDevice(config.alsaCaptureDevice ?? 'default', 'microphone', probe);
-      const { AlsaMicrophone } = await import('./sim/alsa-microphone.js');
+      const { AlsaMicrophone } = await import('./pi/alsa-microphone.js');
       return new AlsaMicrophone({ device: config.alsaCaptureDevice });
     }
   }

@@ -7,7 +7,7 @@ import { speakerContract } from '../contract/speaker-contract.js';
 import { within } from '../contract/within.js';
 import { FakeClock } from './fake-clock.js';
 import { SimSpeaker } from './sim-speaker.js';
-import type { SoundCardProbe } from './sound-card.js';
+import type { SoundCardProbe } from '../sound-card.js';
 
 const noCard: SoundCardProbe = { readCards: async () => '--- no soundcards ---\n', run: async () => 'null\n    Discard all samples\n' };
 const oneCard: SoundCardProbe = {

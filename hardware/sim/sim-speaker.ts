@@ -4,8 +4,8 @@ import type { Speaker } from '../speaker.js';
 import { AplayOutput } from './aplay-output.js';
 import { realClock, sleepUntil } from './sim-clock.js';
 import type { SimClock } from './sim-clock.js';
-import { hasPlaybackDevice } from './sound-card.js';
-import type { SoundCardProbe } from './sound-card.js';
+import { hasPlaybackDevice } from '../sound-card.js';
+import type { SoundCardProbe } from '../sound-card.js';
 
 export interface SimSpeakerOptions {
   sampleRate: number;

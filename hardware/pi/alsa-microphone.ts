@@ -4,7 +4,7 @@ import { HardwareError } from '../hardware-error.js';
 import { MICROPHONE_SAMPLE_RATE } from '../microphone.js';
 import type { Microphone } from '../microphone.js';
 
-export { hasCaptureDevice } from './sound-card.js';
+export { hasCaptureDevice } from '../sound-card.js';
 
 export interface AlsaMicrophoneOptions {
   /** ALSA capture device, e.g. 'default', 'plughw:1,0'. Always named: ALSA's guess is often wrong. */
