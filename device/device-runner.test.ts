@@ -101,6 +101,15 @@ async function toy(t: { teardown: (fn: () => Promise<void>) => void }, url: stri
   return { runner, button, microphone, speaker, reports, next, state };
 }
 
+/** The child says something short and the gateway starts answering turn 1 (its audio is up to the test). */
+async function oneTurnAnswered(gateway: Awaited<ReturnType<typeof scriptedGateway>>, device: Awaited<ReturnType<typeof toy>>): Promise<void> {
+  device.microphone.load(new Int16Array(1600));
+  device.button.press();
+  device.button.release();
+  await gateway.received((m) => m.type === 'listen' && m.state === 'stop');
+  gateway.send({ type: 'speak', state: 'start', turn: 1 });
+}
+
 t.test('an abort from the gateway while listening stops the microphone and ends the turn', async (t) => {
   const gateway = await scriptedGateway(t);
   const device = await toy(t, gateway.url);
@@ -127,11 +136,7 @@ t.test('an abort from the gateway while listening stops the microphone and ends 
 t.test('barge-in while speaking cuts playback, sends abort and listens again; old audio is dropped', async (t) => {
   const gateway = await scriptedGateway(t);
   const device = await toy(t, gateway.url);
-  device.microphone.load(new Int16Array(1600));
-  device.button.press();
-  device.button.release();
-  await gateway.received((m) => m.type === 'listen' && m.state === 'stop');
-  gateway.send({ type: 'speak', state: 'start', turn: 1 });
+  await oneTurnAnswered(gateway, device);
   gateway.voice(1, 50);
   await device.state('speaking');
   device.button.press();
@@ -157,11 +162,7 @@ t.test('barge-in while speaking cuts playback, sends abort and listens again; ol
 t.test('a reply that stalls mid-way times out instead of speaking for ever', async (t) => {
   const gateway = await scriptedGateway(t);
   const device = await toy(t, gateway.url, 300);
-  device.microphone.load(new Int16Array(1600));
-  device.button.press();
-  device.button.release();
-  await gateway.received((m) => m.type === 'listen' && m.state === 'stop');
-  gateway.send({ type: 'speak', state: 'start', turn: 1 });
+  await oneTurnAnswered(gateway, device);
   gateway.voice(1, 3);
   await device.state('speaking');
   await device.state('error');
@@ -175,11 +176,7 @@ t.test('a reply at full scale with volume 100 never plays louder than the parent
   const wavPath = join(dir, 'played.wav');
   const device = await toy(t, gateway.url, 10_000, wavPath);
   device.runner.volume.setVolume(100);
-  device.microphone.load(new Int16Array(1600));
-  device.button.press();
-  device.button.release();
-  await gateway.received((m) => m.type === 'listen' && m.state === 'stop');
-  gateway.send({ type: 'speak', state: 'start', turn: 1 });
+  await oneTurnAnswered(gateway, device);
   gateway.voice(1, 20);
   gateway.send({ type: 'speak', state: 'stop', turn: 1 });
   await device.state('speaking');
@@ -195,11 +192,7 @@ t.test('a reply at full scale with volume 100 never plays louder than the parent
 t.test('a parent locks the toy while it speaks: playback stops, the turn ends as locked, the button does nothing until unlocked', async (t) => {
   const gateway = await scriptedGateway(t);
   const device = await toy(t, gateway.url);
-  device.microphone.load(new Int16Array(1600));
-  device.button.press();
-  device.button.release();
-  await gateway.received((m) => m.type === 'listen' && m.state === 'stop');
-  gateway.send({ type: 'speak', state: 'start', turn: 1 });
+  await oneTurnAnswered(gateway, device);
   gateway.voice(1, 50);
   await device.state('speaking');
   gateway.send({ type: 'settings', toy: { name: 'Pommai', volume: 30, maxVolume: 60, locked: true } });

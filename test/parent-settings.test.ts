@@ -1,10 +1,19 @@
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { SqliteStore } from '../cloud/store/sqlite-store.js';
 import { AudioKind, UPLINK_AUDIO, encodeAudioFrame } from '../protocol/index.js';
 import { createOpusEncoder } from '../audio/opus-codec.js';
 import { DEVICE_ID, gatewayFor } from './harness.js';
 import { RawDevice } from './raw-device.js';
+
+/** A raw device that has said hello and been welcomed. */
+async function welcomed(t: Test, url: string): Promise<RawDevice> {
+  const device = await RawDevice.connect(url);
+  t.teardown(() => device.socket.terminate());
+  await device.hello();
+  await device.next((m) => m.type === 'welcome', 'welcome');
+  return device;
+}
 
 t.test('the welcome carries what the parent chose, over the gateway defaults', async (t) => {
   const gateway = await gatewayFor(t.testdir());
@@ -20,10 +29,7 @@ t.test('the welcome carries what the parent chose, over the gateway defaults', a
 t.test('a lock set elsewhere reaches the connected toy, refuses new turns, and an unlock lifts it', async (t) => {
   const gateway = await gatewayFor(t.testdir());
   t.teardown(() => gateway.stop());
-  const device = await RawDevice.connect(gateway.url);
-  t.teardown(() => device.socket.terminate());
-  await device.hello();
-  await device.next((m) => m.type === 'welcome', 'welcome');
+  const device = await welcomed(t, gateway.url);
   // Another process (the CLI, the dashboard) writes the store; the gateway's own poll picks it up.
   await gateway.store.updateDeviceSettings(DEVICE_ID, { locked: true, volume: 20 });
   t.match(await device.next((m) => m.type === 'settings', 'settings'), { type: 'settings', toy: { locked: true, volume: 20, maxVolume: 85 } });
@@ -43,10 +49,7 @@ t.test('locking mid-turn ends the turn: it is stored as aborted and no reply fol
   const dir = t.testdir();
   const gateway = await gatewayFor(dir);
   t.teardown(() => gateway.stop());
-  const device = await RawDevice.connect(gateway.url);
-  t.teardown(() => device.socket.terminate());
-  await device.hello();
-  await device.next((m) => m.type === 'welcome', 'welcome');
+  const device = await welcomed(t, gateway.url);
   device.send({ type: 'listen', state: 'start', turn: 1, mode: 'push' });
   const encoder = createOpusEncoder({ sampleRate: UPLINK_AUDIO.sampleRate, frameMs: UPLINK_AUDIO.frameMs, bitrate: 16_000 });
   for (let sequence = 0; sequence < 5; sequence++) {
@@ -69,10 +72,7 @@ t.test('locking mid-turn ends the turn: it is stored as aborted and no reply fol
 t.test('a settings change that changes nothing sends nothing', async (t) => {
   const gateway = await gatewayFor(t.testdir());
   t.teardown(() => gateway.stop());
-  const device = await RawDevice.connect(gateway.url);
-  t.teardown(() => device.socket.terminate());
-  await device.hello();
-  await device.next((m) => m.type === 'welcome', 'welcome');
+  const device = await welcomed(t, gateway.url);
   await gateway.store.updateDeviceSettings(DEVICE_ID, { volume: 70 });
   await gateway.server.refreshSettings(DEVICE_ID);
   t.ok(await device.alive(4));
