@@ -5,12 +5,15 @@
 export class ProviderError extends Error {
   readonly code: string;
   readonly retryable: boolean;
+  /** How long the provider asked us to wait before trying again (HTTP Retry-After), if it said. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: string, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { retryable?: boolean; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProviderError';
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
