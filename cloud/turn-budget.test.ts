@@ -1,0 +1,132 @@
+import t from 'tap';
+import { ProviderError } from './provider-error.js';
+import { DEFAULT_TURN_BUDGET, TurnBudget, stageSignal, streamWithinBudget, withinBudget } from './turn-budget.js';
+
+const options = { ...DEFAULT_TURN_BUDGET, totalMs: 1000, shares: { stt: 3, safetyIn: 1, llm: 4, tts: 2 }, floorMs: 20, minRetryMs: 30, stallMs: 200 };
+
+t.test('each stage gets its share of what is left, so time saved early goes to later stages', async (t) => {
+  let now = 0;
+  const budget = new TurnBudget(options, 0, () => now);
+  t.equal(budget.timeoutFor('stt'), 300, '3/10 of 1000');
+  now = 100; // STT was quick
+  t.equal(budget.timeoutFor('safetyIn'), Math.round((900 * 1) / 7));
+  now = 150;
+  t.equal(budget.timeoutFor('llm'), Math.round((850 * 4) / 6));
+  now = 700;
+  t.equal(budget.timeoutFor('tts'), 300, 'the last stage gets all that is left');
+  now = 2000;
+  t.equal(budget.timeoutFor('tts'), 20, 'a spent budget still leaves the floor');
+});
+
+t.test('stageSignal aborts with a retryable timeout naming the stage, or with the parent\'s reason', async (t) => {
+  const parent = new AbortController();
+  const timed = stageSignal(parent.signal, 10, 'stt');
+  await new Promise((r) => timed.signal.addEventListener('abort', r));
+  t.match(timed.signal.reason, { code: 'provider_timeout', retryable: true, message: /stt did not answer within 10 ms/ });
+  timed.dispose();
+  const cut = stageSignal(parent.signal, 10_000, 'llm');
+  parent.abort(new Error('barged in'));
+  t.match(cut.signal.reason, { message: 'barged in' });
+  cut.dispose();
+});
+
+t.test('withinBudget retries a retryable failure, honouring Retry-After, while the stage has time', async (t) => {
+  const budget = new TurnBudget(options, performance.now());
+  const attempts: number[] = [];
+  const retries: string[] = [];
+  const result = await withinBudget('stt', budget, new AbortController().signal, async () => {
+    attempts.push(performance.now());
+    if (attempts.length === 1) throw new ProviderError('provider_busy', 'slow down', { retryable: true, retryAfterMs: 40 });
+    return 'heard';
+  }, (error) => retries.push(error.code));
+  t.equal(result, 'heard');
+  t.same(retries, ['provider_busy']);
+  t.ok((attempts[1] as number) - (attempts[0] as number) >= 35, 'waited for Retry-After before trying again');
+});
+
+t.test('withinBudget does not retry what cannot succeed, nor past the stage\'s time', async (t) => {
+  const budget = new TurnBudget(options, performance.now());
+  let calls = 0;
+  await t.rejects(withinBudget('stt', budget, new AbortController().signal, async () => {
+    calls++;
+    throw new ProviderError('provider_unauthorized', 'bad key');
+  }), { code: 'provider_unauthorized' });
+  t.equal(calls, 1, 'an unauthorized key is not retried');
+  calls = 0;
+  await t.rejects(withinBudget('stt', budget, new AbortController().signal, async () => {
+    calls++;
+    throw new ProviderError('provider_busy', 'later', { retryable: true, retryAfterMs: 5000 });
+  }), { code: 'provider_busy' });
+  t.equal(calls, 1, 'a Retry-After beyond the stage\'s time is not waited for');
+});
+
+t.test('a stage that hangs times out, and the timeout is retried once if time allows', async (t) => {
+  const budget = new TurnBudget({ ...options, totalMs: 400, minRetryMs: 10 }, performance.now());
+  let calls = 0;
+  await t.rejects(withinBudget('stt', budget, new AbortController().signal, (signal) => {
+    calls++;
+    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+  }), { code: 'provider_timeout' });
+  t.equal(calls, 1, 'the whole stage time went to the first attempt: nothing left to retry');
+});
+
+t.test('an aborted turn is never retried', async (t) => {
+  const budget = new TurnBudget(options, performance.now());
+  const parent = new AbortController();
+  let calls = 0;
+  await t.rejects(withinBudget('llm', budget, parent.signal, async () => {
+    calls++;
+    parent.abort(new Error('barged in'));
+    throw new ProviderError('provider_unavailable', 'x', { retryable: true });
+  }), { code: 'provider_unavailable' });
+  t.equal(calls, 1);
+});
+
+async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of source) out.push(item);
+  return out;
+}
+
+t.test('a stream is retried before its first piece, never after', async (t) => {
+  const budget = new TurnBudget(options, performance.now());
+  let opens = 0;
+  const pieces = await collect(streamWithinBudget('llm', budget, new AbortController().signal, async function* () {
+    opens++;
+    if (opens === 1) throw new ProviderError('provider_unavailable', '503', { retryable: true });
+    yield 'Hello';
+    yield ' there.';
+  }));
+  t.same(pieces, ['Hello', ' there.']);
+  t.equal(opens, 2);
+  opens = 0;
+  const seen: string[] = [];
+  await t.rejects((async () => {
+    for await (const piece of streamWithinBudget('llm', new TurnBudget(options, performance.now()), new AbortController().signal, async function* () {
+      opens++;
+      yield 'Once upon';
+      throw new ProviderError('provider_stream_cut', 'cut', { retryable: true });
+    })) seen.push(piece);
+  })(), { code: 'provider_stream_cut' });
+  t.equal(opens, 1, 'no second answer after the child heard the first words');
+  t.same(seen, ['Once upon']);
+});
+
+t.test('the stall limit counts the stream\'s own time, not a slow consumer\'s', async (t) => {
+  const budget = new TurnBudget({ ...options, stallMs: 50 }, performance.now());
+  const pieces: string[] = [];
+  for await (const piece of streamWithinBudget('tts', budget, new AbortController().signal, async function* (signal) {
+    for (const p of ['a', 'b', 'c']) {
+      if (signal.aborted) throw signal.reason;
+      yield p;
+    }
+  })) {
+    pieces.push(piece);
+    await new Promise((r) => setTimeout(r, 120)); // the pacer holding back: longer than the stall limit
+  }
+  t.same(pieces, ['a', 'b', 'c']);
+  await t.rejects(collect(streamWithinBudget('tts', new TurnBudget({ ...options, stallMs: 30 }, performance.now()), new AbortController().signal, async function* (signal) {
+    yield 'a';
+    await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+  })), { code: 'provider_timeout' }, 'a stream that stops mid-way is cut by the stall limit');
+});

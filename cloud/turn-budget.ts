@@ -1,0 +1,174 @@
+import { ProviderError } from './provider-error.js';
+
+export type BudgetStage = 'stt' | 'safetyIn' | 'llm' | 'tts';
+
+const ORDER: readonly BudgetStage[] = ['stt', 'safetyIn', 'llm', 'tts'];
+
+export interface TurnBudgetOptions {
+  /** The longest a child should wait, from letting go of the button to the toy's first sound. */
+  readonly totalMs: number;
+  /** How the total is shared between the stages on the way to the first sound (any positive weights). */
+  readonly shares: Readonly<Record<BudgetStage, number>>;
+  /** No stage is given less than this, even when the budget is spent: a last attempt must be able to succeed. */
+  readonly floorMs: number;
+  /** An attempt is retried only if at least this much of its stage's time would be left for it. */
+  readonly minRetryMs: number;
+  /** Once a stream has started, the longest silence between two of its pieces. */
+  readonly stallMs: number;
+}
+
+export const DEFAULT_TURN_BUDGET: TurnBudgetOptions = Object.freeze({
+  totalMs: 4000,
+  // Measured latencies of the cloud chain (STT ~300 ms, safety ~75, LLM first token ~400, TTS first byte ~250)
+  // in proportion, with the LLM's tail the least predictable.
+  shares: Object.freeze({ stt: 3, safetyIn: 1, llm: 4, tts: 2 }),
+  floorMs: 250,
+  minRetryMs: 400,
+  stallMs: 5000,
+});
+
+/**
+ * The time one turn may take to its first sound, handed out to the stages as
+ * they start: each gets its share of what is left, so a fast stage leaves more
+ * for the next and a slow one eats into the rest rather than into the child's
+ * patience.
+ */
+export class TurnBudget {
+  private readonly deadline: number;
+
+  constructor(
+    readonly options: TurnBudgetOptions,
+    startedAt: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.deadline = startedAt + options.totalMs;
+  }
+
+  /** Milliseconds left until the first sound should have been heard. */
+  remaining(): number {
+    return this.deadline - this.now();
+  }
+
+  /** The timeout of `stage` starting now: its share of the time left among the stages still to come. */
+  timeoutFor(stage: BudgetStage): number {
+    const rest = ORDER.slice(ORDER.indexOf(stage));
+    const weight = rest.reduce((sum, s) => sum + this.options.shares[s], 0);
+    const share = (this.remaining() * this.options.shares[stage]) / weight;
+    return Math.max(this.options.floorMs, Math.round(share));
+  }
+}
+
+/**
+ * A signal that aborts when `parent` does (with its reason) or after `ms`,
+ * with a retryable provider_timeout naming the stage. `clear()` pauses the
+ * timer, `refresh(ms)` starts it again, `dispose()` lets go of the parent.
+ */
+export function stageSignal(parent: AbortSignal, ms: number, stage: string): { signal: AbortSignal; clear(): void; refresh(ms: number): void; dispose(): void } {
+  const controller = new AbortController();
+  const onParent = () => controller.abort(parent.reason);
+  if (parent.aborted) onParent();
+  else parent.addEventListener('abort', onParent, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (after: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new ProviderError('provider_timeout', `${stage} did not answer within ${after} ms`, { retryable: true })), after);
+  };
+  arm(ms);
+  return {
+    signal: controller.signal,
+    clear() {
+      clearTimeout(timer);
+    },
+    refresh: arm,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onParent);
+    },
+  };
+}
+
+/**
+ * Runs `work` under the stage's timeout and retries it while the error says a
+ * retry may help and the stage's time allows one more real attempt (after the
+ * provider's Retry-After). `onRetry` hears of each retry, for the log.
+ */
+export async function withinBudget<T>(
+  stage: BudgetStage,
+  budget: TurnBudget,
+  parent: AbortSignal,
+  work: (signal: AbortSignal) => Promise<T>,
+  onRetry: (error: ProviderError, attempt: number) => void = () => {},
+): Promise<T> {
+  const timeout = budget.timeoutFor(stage);
+  const stageEnds = budget.remaining() - timeout;
+  for (let attempt = 1; ; attempt++) {
+    const left = Math.max(budget.options.floorMs, Math.round(budget.remaining() - stageEnds));
+    const { signal, dispose } = stageSignal(parent, attempt === 1 ? timeout : left, stage);
+    try {
+      return await work(signal);
+    } catch (error) {
+      if (parent.aborted || !(error instanceof ProviderError) || !error.retryable) throw error;
+      const wait = error.retryAfterMs ?? 0;
+      const leftAfterWait = budget.remaining() - stageEnds - wait;
+      if (leftAfterWait < budget.options.minRetryMs) throw error;
+      onRetry(error, attempt);
+      await delay(wait, parent);
+    } finally {
+      dispose();
+    }
+  }
+}
+
+/**
+ * A stream under the stage's timeout to its first piece, then a stall limit
+ * between pieces (counted only while the stream, not its consumer, is the one
+ * taking time). Retried like withinBudget, but only before the first piece:
+ * once the child may have heard some of it, a second answer must not follow.
+ */
+export async function* streamWithinBudget<T>(
+  stage: BudgetStage,
+  budget: TurnBudget,
+  parent: AbortSignal,
+  open: (signal: AbortSignal) => AsyncIterable<T>,
+  onRetry: (error: ProviderError, attempt: number) => void = () => {},
+): AsyncIterable<T> {
+  const timeout = budget.timeoutFor(stage);
+  const stageEnds = budget.remaining() - timeout;
+  for (let attempt = 1; ; attempt++) {
+    const left = Math.max(budget.options.floorMs, Math.round(budget.remaining() - stageEnds));
+    const guard = stageSignal(parent, attempt === 1 ? timeout : left, stage);
+    let started = false;
+    try {
+      for await (const piece of open(guard.signal)) {
+        started = true;
+        guard.clear();
+        yield piece;
+        guard.refresh(budget.options.stallMs);
+      }
+      return;
+    } catch (error) {
+      if (started || parent.aborted || !(error instanceof ProviderError) || !error.retryable) throw error;
+      const wait = error.retryAfterMs ?? 0;
+      if (budget.remaining() - stageEnds - wait < budget.options.minRetryMs) throw error;
+      onRetry(error, attempt);
+      await delay(wait, parent);
+    } finally {
+      guard.dispose();
+    }
+  }
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
