@@ -12,6 +12,7 @@ export const GATEWAY_HELP = `pommai gateway: run the cloud gateway (offline prov
   --db FILE              SQLite database (default .pommai/gateway.db)
   --log-level LEVEL      debug, info, warn or error (default info)
   --pacing-rate R        play downlink R times faster than real time (tests only; default 1)
+  --turn-budget-ms MS    listen stop to first sound at most, shared out as stage timeouts (default 4000)
   --pair-from-stdin      read "deviceId secret" lines on stdin and register them (used by pommai sim)
 
 Prints one JSON line {"type":"listening","url":...} on stdout once it accepts devices.`;
@@ -25,6 +26,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
       db: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'pacing-rate': { type: 'string' },
+      'turn-budget-ms': { type: 'string' },
       'pair-from-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -41,6 +43,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     ...(values.port ? { port: Number(values.port) } : {}),
     ...(values.db ? { databasePath: values.db } : {}),
     ...(values['pacing-rate'] ? { pacing: { rate: Number(values['pacing-rate']) } } : {}),
+    ...(values['turn-budget-ms'] ? { turnBudgetMs: Number(values['turn-budget-ms']) } : {}),
   });
   const gateway = await startGateway(config, log);
   let parentGone: Promise<void> | undefined;

@@ -1,3 +1,4 @@
+import { DEFAULT_GATEWAY_CONFIG } from '../cloud/gateway-config.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -36,7 +37,9 @@ export async function simCommand(argv: string[]): Promise<number> {
   const secret = randomBytes(24).toString('base64url');
   const gateway = spawn(
     process.execPath,
-    [...process.execArgv, process.argv[1] as string, 'gateway', '--port', '0', '--db', join(values['data-dir'], 'sim.db'), '--log-level', level, '--pacing-rate', String(speed), '--pair-from-stdin'],
+    [...process.execArgv, process.argv[1] as string, 'gateway', '--port', '0', '--db', join(values['data-dir'], 'sim.db'), '--log-level', level, '--pacing-rate', String(speed), '--pair-from-stdin',
+      // A simulated child speaking N times faster than real time leaves the recogniser N times more to catch up on.
+      '--turn-budget-ms', String(Math.round(DEFAULT_GATEWAY_CONFIG.turnBudgetMs * speed))],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = new Promise<number>((resolve) => gateway.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));

@@ -26,6 +26,7 @@ import type { TurnLog } from './store/turn-log.js';
 import type { ParentSettings, Store } from './store/store.js';
 import type { ToyProfile } from './toy-profile.js';
 import { runTurn, type TurnProviders } from './turn-pipeline.js';
+import { DEFAULT_TURN_BUDGET } from './turn-budget.js';
 import { TurnRecorder } from './turn-recorder.js';
 
 export interface SessionDeps {
@@ -356,7 +357,15 @@ export class DeviceSession {
           this.counters.framesSent++;
         },
       },
-      { downlink: DOWNLINK_AUDIO, encoder: this.encoder, pacing: this.deps.config.pacing, sentenceQueue: 4 },
+      {
+        downlink: DOWNLINK_AUDIO,
+        encoder: this.encoder,
+        pacing: this.deps.config.pacing,
+        sentenceQueue: 4,
+        budget: { ...DEFAULT_TURN_BUDGET, totalMs: this.deps.config.turnBudgetMs },
+        onRetry: (stage, error, attempt) =>
+          this.deps.log('warn', 'retrying a stage', { session: this.id, turn: number, stage, attempt, code: error.code, error: error.message, retryAfterMs: error.retryAfterMs }),
+      },
       turn.controller.signal,
     );
     if (result.outcome !== 'aborted') {

@@ -24,6 +24,8 @@ export interface GatewayConfig {
   readonly maxVolume: number;
   /** How often connected devices' parent settings are re-read, so a change made elsewhere (another process, the dashboard) reaches the toy. */
   readonly settingsPollMs: number;
+  /** From listen stop to the toy's first sound at most; shared out to the stages as timeouts (cloud/turn-budget.ts). */
+  readonly turnBudgetMs: number;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
@@ -40,6 +42,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   volume: 70,
   maxVolume: 85,
   settingsPollMs: 1000,
+  turnBudgetMs: 4000,
 });
 
 export class ConfigError extends Error {
@@ -72,6 +75,7 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('volume', merged.volume, 0, 100);
   int('maxVolume', merged.maxVolume, 0, 100);
   int('settingsPollMs', merged.settingsPollMs, 50, 600_000);
+  int('turnBudgetMs', merged.turnBudgetMs, 500, 600_000);
   if (!(merged.pacing.rate > 0 && merged.pacing.rate <= 1000)) throw new ConfigError(`gateway config 'pacing.rate' must be in (0, 1000], got ${merged.pacing.rate}`);
   if (typeof merged.host !== 'string' || merged.host === '') throw new ConfigError("gateway config 'host' must be a host name or address");
   if (typeof merged.databasePath !== 'string' || merged.databasePath === '') throw new ConfigError("gateway config 'databasePath' must be a file path");

@@ -2,16 +2,18 @@ import t from 'tap';
 import { ProviderError } from './provider-error.js';
 import { DEFAULT_TURN_BUDGET, TurnBudget, stageSignal, streamWithinBudget, withinBudget } from './turn-budget.js';
 
-const options = { ...DEFAULT_TURN_BUDGET, totalMs: 1000, shares: { stt: 3, safetyIn: 1, llm: 4, tts: 2 }, floorMs: 20, minRetryMs: 30, stallMs: 200 };
+const options = { ...DEFAULT_TURN_BUDGET, totalMs: 1000, shares: { stt: 3, safetyIn: 1, llm: 4, safetyOut: 2, tts: 2 }, floorMs: 20, minRetryMs: 30, stallMs: 200 };
 
 t.test('each stage gets its share of what is left, so time saved early goes to later stages', async (t) => {
   let now = 0;
   const budget = new TurnBudget(options, 0, () => now);
-  t.equal(budget.timeoutFor('stt'), 300, '3/10 of 1000');
+  t.equal(budget.timeoutFor('stt'), 250, '3/12 of 1000');
   now = 100; // STT was quick
-  t.equal(budget.timeoutFor('safetyIn'), Math.round((900 * 1) / 7));
+  t.equal(budget.timeoutFor('safetyIn'), Math.round((900 * 1) / 9));
   now = 150;
-  t.equal(budget.timeoutFor('llm'), Math.round((850 * 4) / 6));
+  t.equal(budget.timeoutFor('llm'), Math.round((850 * 4) / 8));
+  now = 500;
+  t.equal(budget.timeoutFor('safetyOut'), 250);
   now = 700;
   t.equal(budget.timeoutFor('tts'), 300, 'the last stage gets all that is left');
   now = 2000;

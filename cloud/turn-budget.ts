@@ -1,13 +1,13 @@
 import { ProviderError } from './provider-error.js';
 
-export type BudgetStage = 'stt' | 'safetyIn' | 'llm' | 'tts';
+export type BudgetStage = 'stt' | 'safetyIn' | 'llm' | 'safetyOut' | 'tts';
 
-const ORDER: readonly BudgetStage[] = ['stt', 'safetyIn', 'llm', 'tts'];
+const ORDER: readonly BudgetStage[] = ['stt', 'safetyIn', 'llm', 'safetyOut', 'tts'];
 
 export interface TurnBudgetOptions {
   /** The longest a child should wait, from letting go of the button to the toy's first sound. */
   readonly totalMs: number;
-  /** How the total is shared between the stages on the way to the first sound (any positive weights). */
+  /** How the total is shared between the stages on the way to the first sound (any positive weights; safetyOut is the first sentence's check). */
   readonly shares: Readonly<Record<BudgetStage, number>>;
   /** No stage is given less than this, even when the budget is spent: a last attempt must be able to succeed. */
   readonly floorMs: number;
@@ -19,9 +19,9 @@ export interface TurnBudgetOptions {
 
 export const DEFAULT_TURN_BUDGET: TurnBudgetOptions = Object.freeze({
   totalMs: 4000,
-  // Measured latencies of the cloud chain (STT ~300 ms, safety ~75, LLM first token ~400, TTS first byte ~250)
-  // in proportion, with the LLM's tail the least predictable.
-  shares: Object.freeze({ stt: 3, safetyIn: 1, llm: 4, tts: 2 }),
+  // Typical latencies of the cloud chain (STT ~300 ms, safety ~75 each way, LLM first token ~400,
+  // TTS first byte ~250) in proportion, with the LLM's tail the least predictable.
+  shares: Object.freeze({ stt: 3, safetyIn: 1, llm: 4, safetyOut: 1, tts: 2 }),
   floorMs: 250,
   minRetryMs: 400,
   stallMs: 5000,

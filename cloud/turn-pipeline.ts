@@ -13,12 +13,16 @@ import { splitSentences } from './sentence-splitter.js';
 import type { SafetyRecord, TurnOutcome } from './store/store.js';
 import { systemPrompt } from './system-prompt.js';
 import type { ToyProfile } from './toy-profile.js';
+import { transcribeWithinBudget } from './transcribe-within-budget.js';
+import { DEFAULT_TURN_BUDGET, TurnBudget, streamWithinBudget, withinBudget, type BudgetStage, type TurnBudgetOptions } from './turn-budget.js';
 
 export interface TurnProviders {
   readonly stt: Stt;
   readonly llm: Llm;
   readonly tts: Tts;
   readonly safety: SafetyFilter;
+  /** Speaks the kind fallback when `tts` itself is what failed (the offline voice). */
+  readonly fallbackTts?: Tts;
 }
 
 /** Where a turn's results go: the session turns these into protocol messages. */
@@ -45,6 +49,10 @@ export interface TurnOptions {
   readonly pacing: Omit<PacingOptions, 'frameMs'>;
   /** Sentences checked and waiting for their turn to be spoken. */
   readonly sentenceQueue: number;
+  /** The time to the first sound, shared out to the stages as timeouts. */
+  readonly budget?: TurnBudgetOptions;
+  /** Hears of every retry, for the log. */
+  readonly onRetry?: (stage: BudgetStage, error: ProviderError, attempt: number) => void;
   readonly now?: () => number;
 }
 
@@ -83,14 +91,22 @@ export async function runTurn(
     const from = input.listenStoppedAt();
     if (timings[name] === undefined && from !== undefined) timings[name] = Math.max(0, Math.round(now() - from));
   };
+  const budgetOptions = options.budget ?? DEFAULT_TURN_BUDGET;
+  let budget: TurnBudget | undefined;
+  // The budget runs from listen stop: the child's talking is not the toy's delay.
+  const turnBudget = () => (budget ??= new TurnBudget(budgetOptions, input.listenStoppedAt() ?? now(), now));
+  /** Sentences after the first have no first sound to race for: each gets the stall limit. */
+  const sentenceBudget = () => new TurnBudget({ ...budgetOptions, totalMs: budgetOptions.stallMs }, now(), now);
+  const retried = (stage: BudgetStage) => (error: ProviderError, attempt: number) => options.onRetry?.(stage, error, attempt);
+  let ttsFailed = false;
   const safety: SafetyRecord[] = [];
   const spoken: string[] = [];
   let transcript = '';
   let sentenceIndex = 0;
   let started = false;
 
-  const speak = async (sentences: AsyncIterable<string>) => {
-    const frames = synthesize(sentences, (text) => {
+  const speak = async (sentences: AsyncIterable<string>, tts: Tts = providers.tts) => {
+    const frames = synthesize(sentences, tts, (text) => {
       spoken.push(text);
       output.reply(sentenceIndex++, text);
     });
@@ -104,13 +120,21 @@ export async function runTurn(
     }, { ...options.pacing, frameMs: options.downlink.frameMs }, signal);
   };
 
-  async function* synthesize(sentences: AsyncIterable<string>, announce: (text: string) => void): AsyncIterable<Uint8Array> {
+  async function* synthesize(sentences: AsyncIterable<string>, tts: Tts, announce: (text: string) => void): AsyncIterable<Uint8Array> {
     const chunker = new FrameChunker(frameSamples(options.downlink));
+    let first = true;
     for await (const text of sentences) {
       announce(text);
-      for await (const pcm of providers.tts.synthesize(text, input.toy.voice, signal)) {
-        mark('ttsFirstByte');
-        for (const frame of chunker.push(pcm)) yield options.encoder.encode(frame);
+      const stageBudget = first ? turnBudget() : sentenceBudget();
+      first = false;
+      try {
+        for await (const pcm of streamWithinBudget('tts', stageBudget, signal, (s) => tts.synthesize(text, input.toy.voice, s), retried('tts'))) {
+          mark('ttsFirstByte');
+          for (const frame of chunker.push(pcm)) yield options.encoder.encode(frame);
+        }
+      } catch (error) {
+        if (!signal.aborted) ttsFailed = true;
+        throw error;
       }
     }
     const last = chunker.flush();
@@ -126,7 +150,7 @@ export async function runTurn(
   };
 
   try {
-    const heard = await providers.stt.transcribe(input.audio, signal);
+    const heard = await transcribeWithinBudget(providers.stt, input.audio, turnBudget, signal, retried('stt'));
     transcript = heard.text;
     mark('stt');
     output.transcript(transcript);
@@ -135,7 +159,7 @@ export async function runTurn(
       return finish('not_understood');
     }
 
-    const inputVerdict = await providers.safety.check(transcript, 'input', signal);
+    const inputVerdict = await withinBudget('safetyIn', turnBudget(), signal, (s) => providers.safety.check(transcript, 'input', s), retried('safetyIn'));
     safety.push({ ...inputVerdict, direction: 'input', text: transcript });
     mark('safetyIn');
     if (!inputVerdict.allowed) {
@@ -155,10 +179,14 @@ export async function runTurn(
     signal.addEventListener('abort', stopGeneration, { once: true });
     const producing = (async () => {
       try {
-        const tokens = tap(providers.llm.stream({ messages, toy: input.toy }, generation.signal), () => mark('llmFirstToken'));
+        const stream = streamWithinBudget('llm', turnBudget(), generation.signal, (s) => providers.llm.stream({ messages, toy: input.toy }, s), retried('llm'));
+        const tokens = tap(stream, () => mark('llmFirstToken'));
+        let firstSentence = true;
         for await (const sentence of splitSentences(tokens)) {
           mark('firstSentence');
-          const verdict = await providers.safety.check(sentence, 'output', signal);
+          const checkBudget = firstSentence ? turnBudget() : sentenceBudget();
+          firstSentence = false;
+          const verdict = await withinBudget('safetyOut', checkBudget, signal, (s) => providers.safety.check(sentence, 'output', s), retried('safetyOut'));
           safety.push({ ...verdict, direction: 'output', text: sentence });
           await checked.whenWritable();
           if (!verdict.allowed) {
@@ -192,7 +220,9 @@ export async function runTurn(
     // Whatever broke, the child hears something kind rather than silence, if nothing was said yet.
     if (!started) {
       try {
-        await speak(once(FALLBACK));
+        // If the voice is what failed, the fallback voice says it.
+        const voiceFailed = providers.fallbackTts !== undefined && ttsFailed;
+        await speak(once(FALLBACK), voiceFailed ? providers.fallbackTts : providers.tts);
       } catch {
         // The voice itself failed; the session reports the error to the device.
       }

@@ -14,7 +14,7 @@ export const SPEED = 8;
 /** A gateway with the offline providers on a free loopback port, its database in `dir`. */
 export async function gatewayFor(dir: string, port = 0): Promise<RunningGateway> {
   const gateway = await startGateway(
-    gatewayConfig({ port, databasePath: join(dir, 'gateway.db'), pacing: { rate: SPEED }, heartbeat: { intervalMs: 2000, timeoutMs: 2000 } }),
+    gatewayConfig({ port, databasePath: join(dir, 'gateway.db'), pacing: { rate: SPEED }, turnBudgetMs: 30_000, heartbeat: { intervalMs: 2000, timeoutMs: 2000 } }),
     silentLog,
   );
   await gateway.store.addDeviceWithSecret(DEVICE_ID, DEVICE_SECRET);
