@@ -14,6 +14,8 @@ export interface ToyVoice {
   readonly pitch: number;
   /** Words per minute. */
   readonly speed: number;
+  /** The ElevenLabs voice for this toy; without one the gateway's default ElevenLabs voice speaks. */
+  readonly elevenLabsVoiceId?: string;
 }
 
 /** Who the toy is: its name, its manner, its voice and what it knows. */

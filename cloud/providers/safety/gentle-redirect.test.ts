@@ -2,6 +2,7 @@ import t from 'tap';
 import { DEFAULT_TOY } from '../../toy-profile.js';
 import type { ToyProfile } from '../../toy-profile.js';
 import { gentleRedirect } from './gentle-redirect.js';
+import { LocalSafetyFilter } from './local-safety-filter.js';
 
 const OWL: ToyProfile = { ...DEFAULT_TOY, id: 'olly', name: 'Olly' };
 
@@ -27,5 +28,17 @@ t.test("a blocked reply of the toy's own is covered up in its own name", async (
     const reply = gentleRedirect(OWL, category, 'output');
     t.match(reply, /Olly got a little muddled/);
     t.match(reply, /Let's talk about something else!/);
+  }
+});
+
+t.test("a parent's blocklist gets a neutral answer that hands the subject to the grown-ups", async (t) => {
+  const reply = gentleRedirect(OWL, 'blocklist', 'input');
+  t.match(reply, /grown-ups/);
+  t.match(reply, /story|song/);
+  t.notMatch(reply, /list|blocked|not allowed|naughty/i, 'no lecture and no hint of a rule');
+  t.match(gentleRedirect(OWL, 'blocklist', 'output'), /Olly got a little muddled/);
+  const local = new LocalSafetyFilter();
+  for (const direction of ['input', 'output'] as const) {
+    t.ok(local.checkNow(gentleRedirect(OWL, 'blocklist', direction), 'output').allowed, `the ${direction} redirect is itself safe to say`);
   }
 });

@@ -1,11 +1,11 @@
 import type { ToyProfile } from '../../toy-profile.js';
-import type { SafetyCategory, SafetyDirection } from './safety-filter.js';
+import type { SafetyDirection, VerdictCategory } from './safety-filter.js';
 
 /**
  * What the toy says instead when a safety check blocks the child's words ('input') or its own
  * reply ('output'). Never scolds, never repeats what was blocked, and always offers something to do.
  */
-export function gentleRedirect(toy: ToyProfile, category: SafetyCategory | undefined, direction: SafetyDirection): string {
+export function gentleRedirect(toy: ToyProfile, category: VerdictCategory | undefined, direction: SafetyDirection): string {
   if (direction === 'output') {
     return `Oops, ${toy.name} got a little muddled. Let's talk about something else! Do you want to hear a story?`;
   }
@@ -20,6 +20,12 @@ export function gentleRedirect(toy: ToyProfile, category: SafetyCategory | undef
       return (
         'That sounds like private information! Things like your address, your phone number and your ' +
         'full name are special secrets, just for the grown-ups you trust. Shall we play a game instead?'
+      );
+    case 'blocklist':
+      // A grown-up put this on the list, so it is theirs to talk about; the toy neither explains nor judges.
+      return (
+        "That's a good one to talk about with your grown-ups. " +
+        'Shall we do something fun together instead, like a story or a song?'
       );
     case 'violence':
       return (

@@ -22,6 +22,9 @@ export class EspeakTts implements Tts {
   }
 
   async *synthesize(text: string, voice: ToyVoice, signal: AbortSignal): AsyncIterable<Int16Array> {
+    if (signal.aborted) throw abortError(signal);
+    // Nothing to say is no sound, not an espeak-ng run that writes no WAV header.
+    if (text.trim() === '') return;
     const options = {
       voice: voice.espeakVoice,
       pitch: voice.pitch,

@@ -1,0 +1,17 @@
+import t from 'tap';
+import { AzureContentSafety } from './azure-content-safety.js';
+import { FAKE_KEY, FakeContentSafety } from './fake-content-safety.js';
+import { LayeredSafetyFilter } from './layered-safety-filter.js';
+import { LocalSafetyFilter } from './local-safety-filter.js';
+import { safetyContract } from './safety-contract.js';
+import type { Test } from 'tap';
+
+async function azure(t: Test): Promise<AzureContentSafety> {
+  const fake = await FakeContentSafety.start();
+  t.teardown(() => fake.close());
+  return new AzureContentSafety({ endpoint: fake.endpoint, key: FAKE_KEY });
+}
+
+safetyContract(t, 'LocalSafetyFilter', () => new LocalSafetyFilter());
+safetyContract(t, 'AzureContentSafety against the fake', azure);
+safetyContract(t, 'LayeredSafetyFilter (local, then Azure)', async (t) => new LayeredSafetyFilter(new LocalSafetyFilter(), await azure(t)));
