@@ -21,6 +21,14 @@ export class ClickGuard {
 
   /** What to play now for `pcm`: the held samples first, then `pcm` without its last few samples. */
   next(pcm: Int16Array): Int16Array {
+    if (this.held.length === this.fadeSamples && pcm.length >= this.fadeSamples && !this.resuming) {
+      // The steady state, once per frame: one new array, and the held samples kept in place.
+      const out = new Int16Array(pcm.length);
+      out.set(this.held);
+      out.set(pcm.subarray(0, pcm.length - this.fadeSamples), this.fadeSamples);
+      this.held.set(pcm.subarray(pcm.length - this.fadeSamples));
+      return out;
+    }
     const joined = concat(this.held, pcm);
     if (this.resuming && joined.length > 0) {
       fade(joined, 'in', this.fadeSamples);
