@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import t from 'tap';
+import { FakeOpenAiTranscriptions } from './fake-openai-transcriptions.js';
+import { COMPANION_PHRASES } from './fixtures/companion-phrases.js';
+import { spokenAudio } from './fixtures/spoken-audio.js';
+import { OpenAiStt } from './openai-stt.js';
+import { PocketsphinxStt } from './pocketsphinx-stt.js';
+import { sttContract } from './stt-contract.js';
+
+sttContract(t, 'PocketsphinxStt', async () => {
+  const stt = new PocketsphinxStt({ phrases: COMPANION_PHRASES, warn: () => {} });
+  return {
+    stt,
+    // en-us+f3 is a voice the grammar decoder gets right for both contract phrases.
+    say: (text) => spokenAudio(text, 'en-us+f3'),
+    busy: () => runningChildren('pocketsphinx_co'),
+    cleanup: () => stt.close(),
+  };
+});
+
+for (const model of ['whisper-1', 'gpt-4o-mini-transcribe']) {
+  sttContract(t, `OpenAiStt (${model}) against a fake server`, async () => {
+    const fake = await FakeOpenAiTranscriptions.start({ apiKey: 'sk-contract-test-key' });
+    // Until something is said, the server hears nothing.
+    fake.defaultAnswer = { text: '' };
+    const stt = new OpenAiStt({ apiKey: fake.apiKey, baseUrl: fake.baseUrl, model });
+    return {
+      stt,
+      say: async (text) => {
+        // The answer the real API would give, capitals and punctuation included.
+        fake.defaultAnswer = { text: `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.?!]$/.test(text) ? '' : '.'}` };
+        return spokenAudio(text);
+      },
+      busy: () => fake.openRequests,
+      cleanup: () => fake.close(),
+    };
+  });
+}
+
+/** Live (not zombie) child processes of this test whose name starts with `name` (comm is cut at 15 characters). */
+function runningChildren(name: string): number {
+  let count = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && comm.startsWith(name) && state !== 'Z' && state !== 'X') count++;
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return count;
+}
