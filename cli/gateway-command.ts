@@ -1,3 +1,4 @@
+import { providerSettingsFromEnv } from '../cloud/provider-settings.js';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { gatewayConfig } from '../cloud/gateway-config.js';
@@ -45,7 +46,8 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     ...(values['pacing-rate'] ? { pacing: { rate: Number(values['pacing-rate']) } } : {}),
     ...(values['turn-budget-ms'] ? { turnBudgetMs: Number(values['turn-budget-ms']) } : {}),
   });
-  const gateway = await startGateway(config, log);
+  // The one place the gateway reads provider keys: the composition root below receives settings.
+  const gateway = await startGateway(config, log, { providerSettings: providerSettingsFromEnv(process.env) });
   let parentGone: Promise<void> | undefined;
   if (values['pair-from-stdin']) {
     // The simulator hands its device's secret over a pipe, never on a command line, and keeps the

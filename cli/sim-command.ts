@@ -1,3 +1,4 @@
+import { describeProviderSettings, providerSettingsFromEnv } from '../cloud/provider-settings.js';
 import { DEFAULT_GATEWAY_CONFIG } from '../cloud/gateway-config.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +35,8 @@ export async function simCommand(argv: string[]): Promise<number> {
   const level = values['log-level'];
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, got '${level}'`);
   const speed = parseSpeed(values.speed);
+  // The gateway child inherits this environment and reads the same variables; say once what they choose.
+  if (!values.json) for (const line of describeProviderSettings(providerSettingsFromEnv(process.env))) process.stderr.write(`  ${line}\n`);
   const secret = randomBytes(24).toString('base64url');
   const gateway = spawn(
     process.execPath,

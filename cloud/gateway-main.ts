@@ -2,6 +2,7 @@ import type { GatewayConfig } from './gateway-config.js';
 import { GatewayServer } from './gateway-server.js';
 import type { Log } from './log.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { OFFLINE_SETTINGS, describeProviderSettings, type ProviderSettings } from './provider-settings.js';
 import { replayFallback } from './store/replay-fallback.js';
 import { TurnLog, fallbackPathFor } from './store/turn-log.js';
 import type { Store } from './store/store.js';
@@ -22,12 +23,14 @@ export interface RunningGateway {
 export async function startGateway(
   config: GatewayConfig,
   log: Log,
-  options: { toy?: ToyProfile; providers?: TurnProviders; store?: Store } = {},
+  options: { toy?: ToyProfile; providers?: TurnProviders; providerSettings?: ProviderSettings; store?: Store } = {},
 ): Promise<RunningGateway> {
   const toy = options.toy ?? DEFAULT_TOY;
   const store = options.store ?? (await SqliteStore.open(config.databasePath));
   // Providers load only when chosen: an adapter nobody uses costs no memory.
-  const providers = options.providers ?? (await import('./providers/offline-providers.js')).createOfflineProviders(toy, log);
+  const settings = options.providerSettings ?? OFFLINE_SETTINGS;
+  if (options.providers === undefined) for (const line of describeProviderSettings(settings)) log('info', line);
+  const providers = options.providers ?? (await (await import('./providers/create-providers.js')).createProviders(settings, toy, log));
   const fallbackPath = fallbackPathFor(config.databasePath);
   // Turns that could only be written to the fallback file last time go into the store first.
   await replayFallback(store, fallbackPath, log);

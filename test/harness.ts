@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { gatewayConfig } from '../cloud/gateway-config.js';
 import { startGateway, type RunningGateway } from '../cloud/gateway-main.js';
 import { silentLog } from '../cloud/log.js';
+import type { ProviderSettings } from '../cloud/provider-settings.js';
 import type { DeviceReport } from '../device/device-report.js';
 
 export const DEVICE_ID = 'toy-under-test';
@@ -11,11 +12,12 @@ export const DEVICE_SECRET = 'a-long-enough-test-secret';
 /** Playback, pacing and the simulated microphone all run this much faster than real time. */
 export const SPEED = 8;
 
-/** A gateway with the offline providers on a free loopback port, its database in `dir`. */
-export async function gatewayFor(dir: string, port = 0): Promise<RunningGateway> {
+/** A gateway on a free loopback port, its database in `dir`: the offline providers unless `providerSettings` say otherwise. */
+export async function gatewayFor(dir: string, port = 0, providerSettings?: ProviderSettings): Promise<RunningGateway> {
   const gateway = await startGateway(
     gatewayConfig({ port, databasePath: join(dir, 'gateway.db'), pacing: { rate: SPEED }, turnBudgetMs: 30_000, heartbeat: { intervalMs: 2000, timeoutMs: 2000 } }),
     silentLog,
+    providerSettings === undefined ? {} : { providerSettings },
   );
   await gateway.store.addDeviceWithSecret(DEVICE_ID, DEVICE_SECRET);
   return gateway;

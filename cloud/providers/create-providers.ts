@@ -1,0 +1,56 @@
+import type { Log } from '../log.js';
+import type { ProviderSettings } from '../provider-settings.js';
+import type { ToyProfile } from '../toy-profile.js';
+import type { TurnProviders } from '../turn-pipeline.js';
+import { createOfflineProviders } from './offline-providers.js';
+
+/**
+ * The providers the settings ask for; every stage without a cloud setting is
+ * served offline. Cloud adapters are imported only when chosen, so a gateway
+ * without keys never loads their SDKs.
+ */
+export async function createProviders(settings: ProviderSettings, toy: ToyProfile, log: Log): Promise<TurnProviders> {
+  const offline = createOfflineProviders(toy, log);
+  const stt =
+    settings.stt.kind === 'openai'
+      ? new (await import('./stt/openai-stt.js')).OpenAiStt({
+          apiKey: settings.stt.apiKey,
+          ...(settings.stt.baseUrl ? { baseUrl: settings.stt.baseUrl } : {}),
+          ...(settings.stt.model ? { model: settings.stt.model } : {}),
+          // Names a child may say to the toy, so the recogniser spells them as the toy knows them.
+          prompt: `A young child talking to ${toy.name}, a toy.`,
+        })
+      : offline.stt;
+  const llm =
+    settings.llm.kind === 'openai-compatible'
+      ? new (await import('./llm/openai-compatible-llm.js')).OpenAiCompatibleLlm({
+          ...(settings.llm.apiKey ? { apiKey: settings.llm.apiKey } : {}),
+          ...(settings.llm.baseUrl ? { baseUrl: settings.llm.baseUrl } : {}),
+          ...(settings.llm.model ? { model: settings.llm.model } : {}),
+          ...(settings.llm.fallbackModel ? { fallbackModel: settings.llm.fallbackModel } : {}),
+          appName: 'Pommai',
+        })
+      : offline.llm;
+  const tts =
+    settings.tts.kind === 'elevenlabs'
+      ? new (await import('./tts/elevenlabs-tts.js')).ElevenLabsTts({
+          apiKey: settings.tts.apiKey,
+          defaultVoiceId: settings.tts.voiceId,
+          ...(settings.tts.baseUrl ? { baseUrl: settings.tts.baseUrl } : {}),
+          ...(settings.tts.modelId ? { modelId: settings.tts.modelId } : {}),
+        })
+      : offline.tts;
+  const safety =
+    settings.safety.kind === 'azure'
+      ? new (await import('./safety/layered-safety-filter.js')).LayeredSafetyFilter(
+          offline.safety,
+          new (await import('./safety/azure-content-safety.js')).AzureContentSafety({ endpoint: settings.safety.endpoint, key: settings.safety.key }),
+        )
+      : offline.safety;
+  // A cloud recogniser replaces pocketsphinx entirely; a cloud voice keeps espeak-ng for the fallback line.
+  if (stt !== offline.stt) await (offline.stt as { close?: () => Promise<void> | void }).close?.();
+  if ('warm' in llm && typeof llm.warm === 'function') {
+    void (llm.warm as () => Promise<void>).call(llm).catch((error: unknown) => log('warn', 'could not load the language model client', { error: (error as Error).message }));
+  }
+  return { stt, llm, tts, safety, ...(tts !== offline.tts ? { fallbackTts: offline.tts } : {}) };
+}

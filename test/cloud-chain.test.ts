@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { rms } from '../audio/pcm-level.js';
+import { decodeWav } from '../audio/wav-file.js';
+import { synthesizeUtterance } from '../cli/synthesize-utterance.js';
+import { SqliteStore } from '../cloud/store/sqlite-store.js';
+import { FakeChatCompletions } from '../cloud/providers/llm/fake-chat-completions.js';
+import { FakeContentSafety } from '../cloud/providers/safety/fake-content-safety.js';
+import { FakeOpenAiTranscriptions } from '../cloud/providers/stt/fake-openai-transcriptions.js';
+import { FakeElevenLabs } from '../cloud/providers/tts/fake-elevenlabs.js';
+import { deviceConfig } from '../device/device-config.js';
+import { startDevice } from '../device/device-main.js';
+import { silentLog } from '../device/log.js';
+import { RecordingLeds } from '../hardware/sim/recording-leds.js';
+import { ScriptedButton } from '../hardware/sim/scripted-button.js';
+import { SimSpeaker } from '../hardware/sim/sim-speaker.js';
+import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
+import { DEVICE_ID, DEVICE_SECRET, Reports, SPEED, gatewayFor } from './harness.js';
+
+/**
+ * The whole chain through the cloud adapters: a real device over a real
+ * WebSocket, a gateway configured as by the environment variables, and four
+ * loopback servers speaking OpenAI's, OpenRouter's, ElevenLabs' and Azure's
+ * wire formats.
+ */
+t.test('a turn through every cloud adapter: transcribed, checked, answered, checked and spoken', async (t) => {
+  const dir = t.testdir();
+  const stt = await FakeOpenAiTranscriptions.start({ apiKey: 'sk-test-openai' });
+  stt.defaultAnswer = { text: 'Tell me a story.' };
+  const llm = await FakeChatCompletions.start({ apiKey: 'sk-test-openrouter', basePath: '/api/v1', answer: { kind: 'stream', pieces: ['Once upon a time, ', 'a bunny found a carrot. ', 'It was the biggest carrot ever!'] } });
+  const tts = await FakeElevenLabs.start({ apiKey: 'el-test' });
+  const safety = await FakeContentSafety.start({ key: 'azure-test' });
+  t.teardown(async () => {
+    await Promise.all([stt.close(), llm.close(), tts.close(), safety.close()]);
+  });
+  const gateway = await gatewayFor(dir, 0, {
+    stt: { kind: 'openai', apiKey: 'sk-test-openai', baseUrl: stt.baseUrl, model: 'whisper-1' },
+    llm: { kind: 'openai-compatible', apiKey: 'sk-test-openrouter', baseUrl: llm.baseUrl },
+    tts: { kind: 'elevenlabs', apiKey: 'el-test', baseUrl: tts.url, voiceId: 'toy-voice' },
+    safety: { kind: 'azure', endpoint: safety.endpoint, key: 'azure-test' },
+  });
+  let stopped = false;
+  t.teardown(async () => {
+    if (!stopped) await gateway.stop();
+  });
+  const speaker = await SimSpeaker.create({ sampleRate: 24_000, speed: SPEED, soundCard: 'off', wavPath: join(dir, 'reply.wav') });
+  const hardware = { button: new ScriptedButton(), leds: new RecordingLeds(), microphone: new WavMicrophone({ speed: SPEED }), speaker };
+  const reports = new Reports();
+  const device = startDevice(deviceConfig({ gatewayUrl: gateway.url, deviceId: DEVICE_ID, secret: DEVICE_SECRET }), hardware, silentLog, reports.observe);
+  await reports.wait((r) => r.type === 'state' && r.state === 'idle', 'the device to come online');
+  hardware.microphone.load(await synthesizeUtterance('tell me a story'));
+  const spoken = new Promise<void>((resolve) => hardware.microphone.onUtteranceEnd(resolve));
+  hardware.button.press();
+  await spoken;
+  hardware.button.release();
+  const turn = await reports.wait((r) => r.type === 'turn', 'the end of the turn', 60_000);
+  await device.stop();
+  await speaker.close();
+  await gateway.stop();
+  stopped = true;
+
+  t.match(turn, { end: 'played' });
+  t.match(reports.all.find((r) => r.type === 'transcript'), { text: 'tell me a story' });
+  const replies = reports.all.flatMap((r) => (r.type === 'reply' ? [r.text] : []));
+  t.same(replies, ['Once upon a time, a bunny found a carrot.', 'It was the biggest carrot ever!']);
+  t.equal(stt.requests.length, 1, 'one upload');
+  t.equal(stt.requests[0]?.file?.contentType, 'audio/ogg', 'as Ogg/Opus');
+  t.equal(llm.requests.length, 1);
+  const messages = llm.requests[0]?.body['messages'] as Array<{ role: string; content: string }>;
+  t.equal(messages[0]?.role, 'system', 'the child-safe system prompt first');
+  t.same(messages.at(-1), { role: 'user', content: 'tell me a story' });
+  t.same(tts.requests.map((r) => r.voiceId), ['toy-voice', 'toy-voice'], 'one synthesis per sentence, in the configured voice');
+  t.ok(tts.connections <= 2, `the voice's connection is reused (${tts.connections} for 2 sentences)`);
+  t.equal(safety.requests.length, 3, 'Azure checked the child\'s words and both sentences');
+  const played = decodeWav(await readFile(join(dir, 'reply.wav'))).pcm;
+  t.ok(played.length > 24_000 * 0.5 && rms(played) > 300, `${(played.length / 24_000).toFixed(1)} s of the cloud voice played, not silence`);
+  const store = await SqliteStore.open(join(dir, 'gateway.db'));
+  t.teardown(() => store.close());
+  const [record] = await store.listTurns({ deviceId: DEVICE_ID });
+  t.match(record, { transcript: 'tell me a story', outcome: 'answered', timings: { stt: Number, safetyIn: Number, llmFirstToken: Number, ttsFirstByte: Number, firstAudio: Number } });
+  t.same(record?.safety.map((s) => `${s.direction}:${s.provider}`), ['input:local+azure', 'output:local+azure', 'output:local+azure']);
+});
