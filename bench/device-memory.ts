@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { MemorySample } from './device-memory-device.js';
-import { DEVICE_V8_FLAGS } from '../device/v8-flags.js';
+import { DEVICE_ENV, DEVICE_V8_FLAGS } from '../device/v8-flags.js';
 
 /**
  * bench/device-memory: runs N scripted turns of the device process (compiled
@@ -183,7 +183,8 @@ async function runOnce(options: RunOptions, progress: (line: string) => void): P
     const device = spawn(
       process.execPath,
       [...flags, deviceJs, '--url', gateway.url, '--device-id', DEVICE_ID, '--turns', String(options.turns), '--speed', String(options.speed), '--sample-every', String(options.sampleEvery)],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POMMAI_DEVICE_SECRET: secret } },
+      // The device's production environment (malloc arenas) applies to every run, as it does under systemd.
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DEVICE_ENV, POMMAI_DEVICE_SECRET: secret } },
     );
     const deviceErr = tail(device);
     const watchdog = setTimeout(() => {
@@ -285,7 +286,7 @@ function figures(
 function printRun(f: RunFigures, print: (line: string) => void): void {
   const show = (n: number | null, unit: string): string => (n === null ? 'n/a' : `${n} ${unit}`);
   const signed = (n: number | null, unit: string): string => (n === null ? 'n/a' : `${n >= 0 ? '+' : ''}${n} ${unit}`);
-  print(`device memory: ${f.turns} turns at speed ${f.speed}, V8 flags: ${f.flags === '' ? '(none)' : f.flags}${f.afterGc ? ' (samples taken after a forced GC)' : ''}`);
+  print(`device memory: ${f.turns} turns at speed ${f.speed}, V8 flags: ${f.flags === '' ? '(none)' : f.flags}, env: ${Object.entries(DEVICE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}${f.afterGc ? ' (samples taken after a forced GC)' : ''}`);
   print(`turns completed: ${f.turnsCompleted} of ${f.turns}`);
   print(`failed turns: ${f.failedTurns}${Object.keys(f.ends).length > 1 ? ` (${Object.entries(f.ends).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
   print(`peak RSS (VmHWM): ${show(f.peakRssMb, 'MB')}`);

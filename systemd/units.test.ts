@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { DEFAULT_MEMORY_BUDGET_MB } from '../device/device-config-file.js';
-import { DEVICE_V8_FLAGS } from '../device/v8-flags.js';
+import { DEVICE_ENV, DEVICE_V8_FLAGS } from '../device/v8-flags.js';
 
 type Unit = Record<string, Record<string, string[]>>;
 
@@ -63,6 +63,7 @@ t.test('pommai-device.service: user, restarts, ordering, memory, state, environm
   t.ok(Number(memoryMax?.[1]) > DEFAULT_MEMORY_BUDGET_MB, 'the backstop sits above the budget the device watches itself');
   t.equal(last(unit, 'Service', 'StateDirectory'), 'pommai');
   t.ok(words(unit, 'Service', 'Environment').includes('NODE_ENV=production'));
+  for (const [name, value] of Object.entries(DEVICE_ENV)) t.ok(words(unit, 'Service', 'Environment').includes(`${name}=${value}`), `${name} as the bench measured it`);
   const devices = words(unit, 'Service', 'DeviceAllow');
   for (const device of ['char-gpiochip', 'char-alsa', '/dev/mem']) t.ok(devices.includes(device), `DeviceAllow ${device}`);
   t.not(last(unit, 'Service', 'PrivateDevices'), 'yes', 'PrivateDevices would hide the GPIO chip and the sound card');
