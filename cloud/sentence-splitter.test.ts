@@ -92,6 +92,17 @@ t.test('minFirstChunkWords holds a short first sentence and joins it with the ne
   t.same(await collect([text]), ['Oh!', 'Hello.', 'I am a bunny.', 'Yes.'], 'default holds nothing');
 });
 
+t.test('firstChunkCommaWords cuts the first chunk at a pause after enough words, and only the first', async (t) => {
+  const text = 'Once upon a time, a bunny found a carrot, and it was huge. Then, she ate it, slowly.';
+  for (const [how, pieces] of allWays(text)) {
+    t.same(await collect(pieces, { firstChunkCommaWords: 4 }), ['Once upon a time,', 'a bunny found a carrot, and it was huge.', 'Then, she ate it, slowly.'], how);
+  }
+  t.same(await collect(['Well, hello there. Yes.'], { firstChunkCommaWords: 4 }), ['Well, hello there.', 'Yes.'], 'too few words before the comma: no cut');
+  t.same(await collect(['There are 3,000 stars in the sky tonight.'], { firstChunkCommaWords: 2 }), ['There are 3,000 stars in the sky tonight.'], 'a thousands separator is not a pause');
+  t.same(await collect(['Here is what we need: a carrot.'], { firstChunkCommaWords: 4 }), ['Here is what we need:', 'a carrot.'], 'colons too');
+  t.same(await collect(['Once upon a time, a bunny.']), ['Once upon a time, a bunny.'], 'off by default');
+});
+
 t.test('stopping early stops the source', async (t) => {
   let finished = false;
   async function* pieces(): AsyncIterable<string> {

@@ -5,7 +5,15 @@ export interface SentenceSplitterOptions {
    * Default 1: every sentence goes out as soon as it is complete.
    */
   readonly minFirstChunkWords?: number;
+  /**
+   * Let the first chunk end at a comma, semicolon or colon once it has at least this many words
+   * ("Once upon a time, ..."), so the voice can start before the first full stop. Later
+   * sentences are never cut at commas. Default: off.
+   */
+  readonly firstChunkCommaWords?: number;
 }
+
+const PAUSES = new Set([',', ';', ':']);
 
 // A full stop after these words rarely ends a sentence. Compared in lower case, without the dot.
 const ABBREVIATIONS = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'mt', 'jr', 'sr', 'vs', 'e.g', 'i.e', 'a.m', 'p.m']);
@@ -44,7 +52,7 @@ export async function* splitSentences(
   for await (const piece of text) {
     buffer += piece;
     for (;;) {
-      const found = findSentenceEnd(buffer, scanned);
+      const found = findSentenceEnd(buffer, scanned, firstSent || held !== '' ? undefined : options.firstChunkCommaWords);
       if (found.end < 0) {
         scanned = found.resume;
         break;
@@ -65,11 +73,18 @@ interface SentenceEnd {
   readonly resume: number;
 }
 
-function findSentenceEnd(buffer: string, from: number): SentenceEnd {
+function findSentenceEnd(buffer: string, from: number, commaWords?: number): SentenceEnd {
   let i = from;
   while (i < buffer.length) {
     const ch = buffer[i]!;
     if (ch === '\n' || ch === '\r') return { end: i + 1, resume: 0 };
+    if (commaWords !== undefined && PAUSES.has(ch)) {
+      // "3,000" is a number, not a pause: only a mark followed by a space counts, so wait for the next character.
+      if (i + 1 >= buffer.length) return { end: -1, resume: i };
+      if (isWhitespace(buffer[i + 1]!) && countWords(buffer.slice(0, i)) >= commaWords) return { end: i + 1, resume: 0 };
+      i += 1;
+      continue;
+    }
     if (!ENDINGS.has(ch)) {
       i += 1;
       continue;

@@ -67,6 +67,7 @@ export interface TurnResult {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+const FIRST_CHUNK_COMMA_WORDS = 4;
 const DIDNT_CATCH = "I didn't catch that. Can you say it again?";
 const DIDNT_HEAR = "I didn't hear anything. Hold my button while you talk to me!";
 const FALLBACK = 'Oh dear, my thinking got a bit muddled. Can you ask me again?';
@@ -182,7 +183,8 @@ export async function runTurn(
         const stream = streamWithinBudget('llm', turnBudget(), generation.signal, (s) => providers.llm.stream({ messages, toy: input.toy }, s), retried('llm'));
         const tokens = tap(stream, () => mark('llmFirstToken'));
         let firstSentence = true;
-        for await (const sentence of splitSentences(tokens)) {
+        // The first words go to the voice at the first pause, not the first full stop: the child hears sooner.
+        for await (const sentence of splitSentences(tokens, { firstChunkCommaWords: FIRST_CHUNK_COMMA_WORDS })) {
           mark('firstSentence');
           const checkBudget = firstSentence ? turnBudget() : sentenceBudget();
           firstSentence = false;
