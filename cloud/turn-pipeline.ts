@@ -92,6 +92,11 @@ export async function runTurn(
     const from = input.listenStoppedAt();
     if (timings[name] === undefined && from !== undefined) timings[name] = Math.max(0, Math.round(now() - from));
   };
+  /** A stage's own time to its first byte (`<stage>Ttfb`), from when it was asked; the first occurrence counts. */
+  const ttfb = (stage: string, askedAt: number) => {
+    const name = `${stage}Ttfb`;
+    if (timings[name] === undefined) timings[name] = Math.max(0, Math.round(now() - askedAt));
+  };
   const budgetOptions = options.budget ?? DEFAULT_TURN_BUDGET;
   let budget: TurnBudget | undefined;
   // The budget runs from listen stop: the child's talking is not the toy's delay.
@@ -128,9 +133,11 @@ export async function runTurn(
       announce(text);
       const stageBudget = first ? turnBudget() : sentenceBudget();
       first = false;
+      const askedAt = now();
       try {
         for await (const pcm of streamWithinBudget('tts', stageBudget, signal, (s) => tts.synthesize(text, input.toy.voice, s), retried('tts'))) {
           mark('ttsFirstByte');
+          ttfb('tts', askedAt);
           for (const frame of chunker.push(pcm)) yield options.encoder.encode(frame);
         }
       } catch (error) {
@@ -160,9 +167,11 @@ export async function runTurn(
       return finish('not_understood');
     }
 
+    const safetyAskedAt = now();
     const inputVerdict = await withinBudget('safetyIn', turnBudget(), signal, (s) => providers.safety.check(transcript, 'input', s), retried('safetyIn'));
     safety.push({ ...inputVerdict, direction: 'input', text: transcript });
     mark('safetyIn');
+    ttfb('safetyIn', safetyAskedAt);
     if (!inputVerdict.allowed) {
       await speak(once(gentleRedirect(input.toy, inputVerdict.category, 'input')));
       return finish('blocked');
@@ -180,15 +189,21 @@ export async function runTurn(
     signal.addEventListener('abort', stopGeneration, { once: true });
     const producing = (async () => {
       try {
+        const llmAskedAt = now();
         const stream = streamWithinBudget('llm', turnBudget(), generation.signal, (s) => providers.llm.stream({ messages, toy: input.toy }, s), retried('llm'));
-        const tokens = tap(stream, () => mark('llmFirstToken'));
+        const tokens = tap(stream, () => {
+          mark('llmFirstToken');
+          ttfb('llm', llmAskedAt);
+        });
         let firstSentence = true;
         // The first words go to the voice at the first pause, not the first full stop: the child hears sooner.
         for await (const sentence of splitSentences(tokens, { firstChunkCommaWords: FIRST_CHUNK_COMMA_WORDS })) {
           mark('firstSentence');
           const checkBudget = firstSentence ? turnBudget() : sentenceBudget();
           firstSentence = false;
+          const checkAskedAt = now();
           const verdict = await withinBudget('safetyOut', checkBudget, signal, (s) => providers.safety.check(sentence, 'output', s), retried('safetyOut'));
+          ttfb('safetyOut', checkAskedAt);
           safety.push({ ...verdict, direction: 'output', text: sentence });
           await checked.whenWritable();
           if (!verdict.allowed) {

@@ -78,6 +78,6 @@ t.test('a turn through every cloud adapter: transcribed, checked, answered, chec
   const store = await SqliteStore.open(join(dir, 'gateway.db'));
   t.teardown(() => store.close());
   const [record] = await store.listTurns({ deviceId: DEVICE_ID });
-  t.match(record, { transcript: 'tell me a story', outcome: 'answered', timings: { stt: Number, safetyIn: Number, llmFirstToken: Number, ttsFirstByte: Number, firstAudio: Number } });
+  t.match(record, { transcript: 'tell me a story', outcome: 'answered', timings: { stt: Number, safetyIn: Number, llmFirstToken: Number, ttsFirstByte: Number, firstAudio: Number, safetyInTtfb: Number, llmTtfb: Number, safetyOutTtfb: Number, ttsTtfb: Number } });
   t.same(record?.safety.map((s) => `${s.direction}:${s.provider}`), ['input:local+azure', 'output:local+azure', 'output:local+azure', 'output:local+azure']);
 });
