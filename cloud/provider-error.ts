@@ -17,8 +17,13 @@ export class ProviderError extends Error {
   }
 }
 
-/** The error an aborted stage rejects with, so callers can tell a cut turn from a failure. */
+/**
+ * The error an aborted stage rejects with, so callers can tell a cut turn from a failure.
+ * When the signal was aborted with a ProviderError (the turn's deadline for a stage), that
+ * error is the answer: a timed-out stage must read as a retryable timeout, not as a cut turn.
+ */
 export function abortError(signal: AbortSignal): ProviderError {
+  if (signal.reason instanceof ProviderError) return signal.reason;
   const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
   return new ProviderError('aborted', `turn aborted: ${reason}`, { retryable: false });
 }

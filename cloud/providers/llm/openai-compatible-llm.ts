@@ -211,7 +211,7 @@ export class OpenAiCompatibleLlm implements Llm {
 
 /** The turn's own deadline arrives as a ProviderError reason; any other abort is the child or a parent. */
 function stopped(signal: AbortSignal): ProviderError {
-  return signal.reason instanceof ProviderError ? signal.reason : abortError(signal);
+  return abortError(signal);
 }
 
 /** Worth one try on the fallback model: the primary is busy, down, cut off, empty, or unknown. */

@@ -290,7 +290,7 @@ function withoutRequest(error: unknown): Error {
 }
 
 function stopped(signal: AbortSignal): ProviderError {
-  return signal.reason instanceof ProviderError ? signal.reason : abortError(signal);
+  return abortError(signal);
 }
 
 function badAnswer(detail: string): ProviderError {

@@ -352,7 +352,7 @@ function streams(model: string): boolean {
 
 /** The turn's own error when it cut us off with one (a deadline), otherwise `aborted`. */
 function stopped(signal: AbortSignal): ProviderError {
-  return signal.reason instanceof ProviderError ? signal.reason : abortError(signal);
+  return abortError(signal);
 }
 
 function timeout(): ProviderError {

@@ -227,7 +227,7 @@ export class ElevenLabsTts implements Tts {
 
 /** The turn's deadline arrives as a ProviderError reason and stays what it is; anything else is an abort. */
 function cutShort(signal: AbortSignal): ProviderError {
-  return signal.reason instanceof ProviderError ? signal.reason : abortError(signal);
+  return abortError(signal);
 }
 
 function snakeCaseSettings(settings: ElevenLabsVoiceSettings): Record<string, number | boolean> {
