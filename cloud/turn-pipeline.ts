@@ -72,6 +72,9 @@ const DIDNT_CATCH = "I didn't catch that. Can you say it again?";
 const DIDNT_HEAR = "I didn't hear anything. Hold my button while you talk to me!";
 const FALLBACK = 'Oh dear, my thinking got a bit muddled. Can you ask me again?';
 
+/** The lines a turn says without asking the language model, and so can be made ahead in the toy's voice. */
+export const FIXED_LINES: readonly string[] = Object.freeze([DIDNT_CATCH, DIDNT_HEAR, FALLBACK]);
+
 /**
  * One turn as a streaming chain: STT, safety on the input, the LLM, sentence
  * splitting, safety on each sentence, TTS, Opus, paced downlink. The first
@@ -238,7 +241,9 @@ export async function runTurn(
     if (!started) {
       try {
         // If the voice is what failed, the fallback voice says it.
-        const voiceFailed = providers.fallbackTts !== undefined && ttsFailed;
+        // A fallback line made ahead in the toy's own voice needs no network; otherwise the offline voice says it.
+        const ready = (providers.tts as { has?: (text: string, voice: ToyProfile['voice']) => boolean }).has?.(FALLBACK, input.toy.voice) === true;
+        const voiceFailed = providers.fallbackTts !== undefined && ttsFailed && !ready;
         await speak(once(FALLBACK), voiceFailed ? providers.fallbackTts : providers.tts);
       } catch {
         // The voice itself failed; the session reports the error to the device.

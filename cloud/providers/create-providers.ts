@@ -2,7 +2,10 @@ import type { Log } from '../log.js';
 import type { ProviderSettings } from '../provider-settings.js';
 import type { ToyProfile } from '../toy-profile.js';
 import type { TurnProviders } from '../turn-pipeline.js';
+import { FIXED_LINES } from '../turn-pipeline.js';
 import { createOfflineProviders } from './offline-providers.js';
+import { allRedirects } from './safety/gentle-redirect.js';
+import { CachingTts } from './tts/caching-tts.js';
 
 /**
  * The providers the settings ask for; every stage without a cloud setting is
@@ -48,9 +51,15 @@ export async function createProviders(settings: ProviderSettings, toy: ToyProfil
         )
       : offline.safety;
   // A cloud recogniser replaces pocketsphinx entirely; a cloud voice keeps espeak-ng for the fallback line.
+  const voice = new CachingTts(tts, { maxBytes: 32 * 1024 * 1024, maxEntryBytes: 2 * 1024 * 1024 });
+  // The toy's fixed lines, made ahead in its cloud voice: they play at once, and even while the voice's service
+  // is down. espeak-ng is local and quick, so the offline voice makes them when first needed.
+  if (tts !== offline.tts) void voice
+    .pregenerate([...FIXED_LINES, ...allRedirects(toy)], toy.voice, AbortSignal.timeout(120_000))
+    .then(({ ready, failed, firstError }) => log(failed === 0 ? 'info' : 'warn', 'fixed lines made ahead', { voice: voice.name, ready, failed, ...(firstError ? { error: firstError.message } : {}) }));
   if (stt !== offline.stt) await (offline.stt as { close?: () => Promise<void> | void }).close?.();
   if ('warm' in llm && typeof llm.warm === 'function') {
     void (llm.warm as () => Promise<void>).call(llm).catch((error: unknown) => log('warn', 'could not load the language model client', { error: (error as Error).message }));
   }
-  return { stt, llm, tts, safety, ...(tts !== offline.tts ? { fallbackTts: offline.tts } : {}) };
+  return { stt, llm, tts: voice, safety, ...(tts !== offline.tts ? { fallbackTts: offline.tts } : {}) };
 }

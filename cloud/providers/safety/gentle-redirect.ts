@@ -36,3 +36,11 @@ export function gentleRedirect(toy: ToyProfile, category: VerdictCategory | unde
       return "Let's talk about something else! Do you want to hear a story, a song or a joke?";
   }
 }
+
+const CATEGORIES: readonly (VerdictCategory | undefined)[] = ['hate', 'self_harm', 'sexual', 'violence', 'personal_info', 'profanity', 'blocklist', undefined];
+
+/** Every line gentleRedirect can say for this toy, so its voice can have them ready before anyone needs them. */
+export function allRedirects(toy: ToyProfile): string[] {
+  const lines = CATEGORIES.flatMap((category) => (['input', 'output'] as const).map((direction) => gentleRedirect(toy, category, direction)));
+  return [...new Set(lines)];
+}

@@ -27,6 +27,8 @@ export class CachingTts implements Tts {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
   private accepting = true;
+  /** Ends a pregeneration still running when the voice is closed. */
+  private readonly lifetime = new AbortController();
   readonly stats = { hits: 0, misses: 0, evictions: 0 };
 
   constructor(
@@ -76,18 +78,20 @@ export class CachingTts implements Tts {
     let ready = 0;
     let failed = 0;
     let firstError: Error | undefined;
+    const stop = AbortSignal.any([signal, this.lifetime.signal]);
     for (const text of new Set(texts)) {
+      if (stop.aborted) break;
       if (this.has(text, voice)) {
         ready++;
         continue;
       }
       try {
-        for await (const _ of this.synthesize(text, voice, signal)) {
+        for await (const _ of this.synthesize(text, voice, stop)) {
           // Drained only to fill the cache.
         }
         if (this.has(text, voice)) ready++;
       } catch (error) {
-        if (signal.aborted) break;
+        if (stop.aborted) break;
         failed++;
         firstError ??= error as Error;
       }
@@ -106,6 +110,7 @@ export class CachingTts implements Tts {
   }
 
   async close(): Promise<void> {
+    this.lifetime.abort(new Error('voice closed'));
     this.shed();
     await (this.inner as { close?: () => Promise<void> | void }).close?.();
   }
