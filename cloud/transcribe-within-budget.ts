@@ -1,12 +1,12 @@
-import { ProviderError } from './provider-error.js';
+import type { ProviderError } from './provider-error.js';
 import type { Stt, Transcript } from './providers/stt/stt.js';
-import { stageSignal, withinBudget, type TurnBudget } from './turn-budget.js';
+import { attempts, delay, stageSignal, stageTime, type StageTime, type TurnBudget } from './turn-budget.js';
 
 /**
  * Speech to text under the turn's budget. The recogniser hears the child while
  * they speak, so its clock starts only when the audio ends (listen stop): a
  * long question is not a slow recogniser. The audio is kept, so a retryable
- * failure can be retried with the whole utterance while the budget allows.
+ * failure can be retried with the whole utterance while the stage's time allows.
  */
 export async function transcribeWithinBudget(
   stt: Stt,
@@ -16,26 +16,25 @@ export async function transcribeWithinBudget(
   onRetry: (error: ProviderError, attempt: number) => void,
 ): Promise<Transcript> {
   const recorded: Int16Array[] = [];
-  let ended = false;
-  const guard = stageSignal(signal, 0, 'stt');
-  guard.clear();
+  // Set at the end of the utterance; before it there is nothing whole to retry with.
+  let time: StageTime | undefined;
+  const guard = stageSignal(signal, undefined, 'stt');
   async function* recording(): AsyncIterable<Int16Array> {
     for await (const pcm of audio) {
       recorded.push(pcm);
       yield pcm;
     }
-    ended = true;
-    guard.refresh(budget().timeoutFor('stt'));
+    time = stageTime('stt', budget());
+    guard.refresh(time.attemptMs(1));
   }
   try {
     return await stt.transcribe(recording(), guard.signal);
   } catch (error) {
-    // Before the end of the utterance there is nothing whole to retry with.
-    if (!ended || signal.aborted || !(error instanceof ProviderError) || !error.retryable) throw error;
-    if (budget().remaining() - (error.retryAfterMs ?? 0) < budget().options.minRetryMs) throw error;
-    onRetry(error, 1);
-    await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 0));
-    return withinBudget('stt', budget(), signal, (retrySignal) => stt.transcribe(replay(recorded), retrySignal), (e, attempt) => onRetry(e, attempt + 1));
+    const wait = time?.retryWait(error, signal);
+    if (time === undefined || wait === undefined) throw error;
+    onRetry(error as ProviderError, 1);
+    await delay(wait, signal);
+    return attempts('stt', time, signal, (retrySignal) => stt.transcribe(replay(recorded), retrySignal), onRetry, 2);
   } finally {
     guard.dispose();
   }

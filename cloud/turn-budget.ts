@@ -59,11 +59,12 @@ export class TurnBudget {
 }
 
 /**
- * A signal that aborts when `parent` does (with its reason) or after `ms`,
- * with a retryable provider_timeout naming the stage. `clear()` pauses the
- * timer, `refresh(ms)` starts it again, `dispose()` lets go of the parent.
+ * A signal that aborts when `parent` does (with its reason) or after `ms`
+ * (not at all while `ms` is undefined), with a retryable provider_timeout
+ * naming the stage. `clear()` pauses the timer, `refresh(ms)` starts it again,
+ * `dispose()` lets go of the parent.
  */
-export function stageSignal(parent: AbortSignal, ms: number, stage: string): { signal: AbortSignal; clear(): void; refresh(ms: number): void; dispose(): void } {
+export function stageSignal(parent: AbortSignal, ms: number | undefined, stage: string): { signal: AbortSignal; clear(): void; refresh(ms: number): void; dispose(): void } {
   const controller = new AbortController();
   const onParent = () => controller.abort(parent.reason);
   if (parent.aborted) onParent();
@@ -73,7 +74,7 @@ export function stageSignal(parent: AbortSignal, ms: number, stage: string): { s
     clearTimeout(timer);
     timer = setTimeout(() => controller.abort(new ProviderError('provider_timeout', `${stage} did not answer within ${after} ms`, { retryable: true })), after);
   };
-  arm(ms);
+  if (ms !== undefined) arm(ms);
   return {
     signal: controller.signal,
     clear() {
@@ -87,31 +88,62 @@ export function stageSignal(parent: AbortSignal, ms: number, stage: string): { s
   };
 }
 
+/** One stage's time, fixed when it starts, and the rule for trying again within it. */
+export interface StageTime {
+  /** The timeout of attempt `n`: the stage's share first, then whatever of it is left. */
+  attemptMs(attempt: number): number;
+  /** The wait before another attempt, or undefined when the error or the time left rules one out. */
+  retryWait(error: unknown, parent: AbortSignal): number | undefined;
+}
+
+export function stageTime(stage: BudgetStage, budget: TurnBudget): StageTime {
+  const { floorMs, minRetryMs } = budget.options;
+  const first = budget.timeoutFor(stage);
+  // What the budget will have left when this stage's time is up.
+  const remainingAtEnd = budget.remaining() - first;
+  const leftForStage = () => budget.remaining() - remainingAtEnd;
+  return {
+    attemptMs: (attempt) => (attempt === 1 ? first : Math.max(floorMs, Math.round(leftForStage()))),
+    retryWait(error, parent) {
+      if (parent.aborted || !(error instanceof ProviderError) || !error.retryable) return undefined;
+      const wait = error.retryAfterMs ?? 0;
+      return leftForStage() - wait < minRetryMs ? undefined : wait;
+    },
+  };
+}
+
 /**
  * Runs `work` under the stage's timeout and retries it while the error says a
  * retry may help and the stage's time allows one more real attempt (after the
  * provider's Retry-After). `onRetry` hears of each retry, for the log.
  */
-export async function withinBudget<T>(
+export function withinBudget<T>(
   stage: BudgetStage,
   budget: TurnBudget,
   parent: AbortSignal,
   work: (signal: AbortSignal) => Promise<T>,
   onRetry: (error: ProviderError, attempt: number) => void = () => {},
 ): Promise<T> {
-  const timeout = budget.timeoutFor(stage);
-  const stageEnds = budget.remaining() - timeout;
-  for (let attempt = 1; ; attempt++) {
-    const left = Math.max(budget.options.floorMs, Math.round(budget.remaining() - stageEnds));
-    const { signal, dispose } = stageSignal(parent, attempt === 1 ? timeout : left, stage);
+  return attempts(stage, stageTime(stage, budget), parent, work, onRetry, 1);
+}
+
+/** Attempts from `first` on, each under its timeout, as long as `time` allows another. */
+export async function attempts<T>(
+  stage: BudgetStage,
+  time: StageTime,
+  parent: AbortSignal,
+  work: (signal: AbortSignal) => Promise<T>,
+  onRetry: (error: ProviderError, attempt: number) => void,
+  first: number,
+): Promise<T> {
+  for (let attempt = first; ; attempt++) {
+    const { signal, dispose } = stageSignal(parent, time.attemptMs(attempt), stage);
     try {
       return await work(signal);
     } catch (error) {
-      if (parent.aborted || !(error instanceof ProviderError) || !error.retryable) throw error;
-      const wait = error.retryAfterMs ?? 0;
-      const leftAfterWait = budget.remaining() - stageEnds - wait;
-      if (leftAfterWait < budget.options.minRetryMs) throw error;
-      onRetry(error, attempt);
+      const wait = time.retryWait(error, parent);
+      if (wait === undefined) throw error;
+      onRetry(error as ProviderError, attempt);
       await delay(wait, parent);
     } finally {
       dispose();
@@ -132,11 +164,9 @@ export async function* streamWithinBudget<T>(
   open: (signal: AbortSignal) => AsyncIterable<T>,
   onRetry: (error: ProviderError, attempt: number) => void = () => {},
 ): AsyncIterable<T> {
-  const timeout = budget.timeoutFor(stage);
-  const stageEnds = budget.remaining() - timeout;
+  const time = stageTime(stage, budget);
   for (let attempt = 1; ; attempt++) {
-    const left = Math.max(budget.options.floorMs, Math.round(budget.remaining() - stageEnds));
-    const guard = stageSignal(parent, attempt === 1 ? timeout : left, stage);
+    const guard = stageSignal(parent, time.attemptMs(attempt), stage);
     let started = false;
     try {
       for await (const piece of open(guard.signal)) {
@@ -147,10 +177,9 @@ export async function* streamWithinBudget<T>(
       }
       return;
     } catch (error) {
-      if (started || parent.aborted || !(error instanceof ProviderError) || !error.retryable) throw error;
-      const wait = error.retryAfterMs ?? 0;
-      if (budget.remaining() - stageEnds - wait < budget.options.minRetryMs) throw error;
-      onRetry(error, attempt);
+      const wait = started ? undefined : time.retryWait(error, parent);
+      if (wait === undefined) throw error;
+      onRetry(error as ProviderError, attempt);
       await delay(wait, parent);
     } finally {
       guard.dispose();
@@ -158,7 +187,9 @@ export async function* streamWithinBudget<T>(
   }
 }
 
-function delay(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
