@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { rms } from '../audio/pcm-level.js';
 import { decodeWav } from '../audio/wav-file.js';
-import { synthesizeUtterance } from '../cli/synthesize-utterance.js';
 import { SqliteStore } from '../cloud/store/sqlite-store.js';
+import { allRedirects } from '../cloud/providers/safety/gentle-redirect.js';
+import { DEFAULT_TOY } from '../cloud/toy-profile.js';
 import { FIXED_LINES } from '../cloud/turn-pipeline.js';
 import { FakeChatCompletions } from '../cloud/providers/llm/fake-chat-completions.js';
 import { FakeContentSafety } from '../cloud/providers/safety/fake-content-safety.js';
@@ -17,7 +18,7 @@ import { RecordingLeds } from '../hardware/sim/recording-leds.js';
 import { ScriptedButton } from '../hardware/sim/scripted-button.js';
 import { SimSpeaker } from '../hardware/sim/sim-speaker.js';
 import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
-import { DEVICE_ID, DEVICE_SECRET, Reports, SPEED, gatewayFor } from './harness.js';
+import { DEVICE_ID, DEVICE_SECRET, Reports, SPEED, gatewayFor, sayToToy } from './harness.js';
 
 /**
  * The whole chain through the cloud adapters: a real device over a real
@@ -50,14 +51,9 @@ t.test('a turn through every cloud adapter: transcribed, checked, answered, chec
   const reports = new Reports();
   const device = startDevice(deviceConfig({ gatewayUrl: gateway.url, deviceId: DEVICE_ID, secret: DEVICE_SECRET }), hardware, silentLog, reports.observe);
   await reports.wait((r) => r.type === 'state' && r.state === 'idle', 'the device to come online');
-  hardware.microphone.load(await synthesizeUtterance('tell me a story'));
-  const spoken = new Promise<void>((resolve) => hardware.microphone.onUtteranceEnd(resolve));
-  hardware.button.press();
-  await spoken;
-  hardware.button.release();
-  const turn = await reports.wait((r) => r.type === 'turn', 'the end of the turn', 60_000);
-  // The fixed lines are made ahead in the background; wait for them before stopping.
-  for (let i = 0; i < 200 && !FIXED_LINES.every((line) => tts.requests.some((r) => (r.body as { text: string }).text === line)); i++) await new Promise((r) => setTimeout(r, 25));
+  const turn = await sayToToy(hardware, reports, 'tell me a story');
+  // The fixed lines and redirects are made ahead in the background, beside the reply's three chunks.
+  await tts.request(FIXED_LINES.length + allRedirects(DEFAULT_TOY).length + 3);
   await device.stop();
   await speaker.close();
   await gateway.stop();

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import t from 'tap';
 import { peak, rms } from '../audio/pcm-level.js';
 import { decodeWav } from '../audio/wav-file.js';
-import { synthesizeUtterance } from '../cli/synthesize-utterance.js';
 import { deviceConfig } from '../device/device-config.js';
 import { startDevice } from '../device/device-main.js';
 import { silentLog } from '../device/log.js';
@@ -11,7 +10,7 @@ import { RecordingLeds } from '../hardware/sim/recording-leds.js';
 import { ScriptedButton } from '../hardware/sim/scripted-button.js';
 import { SimSpeaker } from '../hardware/sim/sim-speaker.js';
 import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
-import { DEVICE_ID, DEVICE_SECRET, Reports, SPEED, freePort, gatewayFor } from './harness.js';
+import { DEVICE_ID, DEVICE_SECRET, Reports, SPEED, freePort, gatewayFor, sayToToy } from './harness.js';
 
 
 async function simulatedToy(dir: string) {
@@ -31,12 +30,7 @@ t.test('a spoken "tell me a story" gets a spoken story, and the turn is stored',
   const device = startDevice(deviceConfig({ gatewayUrl: gateway.url, deviceId: DEVICE_ID, secret: DEVICE_SECRET }), hardware, silentLog, reports.observe);
   await reports.wait((r) => r.type === 'state' && r.state === 'idle', 'the device to come online');
 
-  hardware.microphone.load(await synthesizeUtterance('tell me a story'));
-  const spoken = new Promise<void>((resolve) => hardware.microphone.onUtteranceEnd(resolve));
-  hardware.button.press();
-  await spoken;
-  hardware.button.release();
-  const turn = await reports.wait((r) => r.type === 'turn', 'the end of the turn', 60_000);
+  const turn = await sayToToy(hardware, reports, 'tell me a story');
   await reports.wait((r) => r.type === 'state' && r.state === 'idle' && reports.all.indexOf(r) > reports.all.indexOf(turn) - 1, 'idle again');
   const states = reports.states();
   await device.stop();

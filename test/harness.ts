@@ -5,7 +5,10 @@ import { gatewayConfig } from '../cloud/gateway-config.js';
 import { startGateway, type RunningGateway } from '../cloud/gateway-main.js';
 import { silentLog } from '../cloud/log.js';
 import type { ProviderSettings } from '../cloud/provider-settings.js';
+import { synthesizeUtterance } from '../cli/synthesize-utterance.js';
 import type { DeviceReport } from '../device/device-report.js';
+import type { ScriptedButton } from '../hardware/sim/scripted-button.js';
+import type { WavMicrophone } from '../hardware/sim/wav-microphone.js';
 
 export const DEVICE_ID = 'toy-under-test';
 export const DEVICE_SECRET = 'a-long-enough-test-secret';
@@ -62,4 +65,15 @@ export class Reports {
   states(): string[] {
     return this.all.flatMap((r) => (r.type === 'state' ? [r.state] : []));
   }
+}
+
+/** The child says `text` into a simulated toy: the button is held while the words play, then let go. Resolves with the turn's report. */
+export async function sayToToy(hardware: { button: ScriptedButton; microphone: WavMicrophone }, reports: Reports, text: string): Promise<DeviceReport> {
+  hardware.microphone.load(await synthesizeUtterance(text));
+  const spoken = new Promise<void>((resolve) => hardware.microphone.onUtteranceEnd(resolve));
+  const since = reports.all.length;
+  hardware.button.press();
+  await spoken;
+  hardware.button.release();
+  return reports.wait((r) => r.type === 'turn', 'the end of the turn', 60_000, since);
 }
