@@ -1,10 +1,10 @@
-import { describeProviderSettings, providerSettingsFromEnv } from '../cloud/provider-settings.js';
-import { DEFAULT_GATEWAY_CONFIG } from '../cloud/gateway-config.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { DEFAULT_GATEWAY_CONFIG } from '../cloud/gateway-config.js';
+import { describeProviderSettings, providerSettingsFromEnv } from '../cloud/provider-settings.js';
 import { createLog, isLogLevel } from './create-log.js';
 import { UsageError } from './usage-error.js';
 import { DEVICE_OPTIONS, parseSpeed, scriptSteps } from './device-command.js';
