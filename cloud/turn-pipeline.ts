@@ -242,7 +242,7 @@ export async function runTurn(
       try {
         // If the voice is what failed, the fallback voice says it.
         // A fallback line made ahead in the toy's own voice needs no network; otherwise the offline voice says it.
-        const ready = (providers.tts as { has?: (text: string, voice: ToyProfile['voice']) => boolean }).has?.(FALLBACK, input.toy.voice) === true;
+        const ready = providers.tts.has?.(FALLBACK, input.toy.voice) === true;
         const voiceFailed = providers.fallbackTts !== undefined && ttsFailed && !ready;
         await speak(once(FALLBACK), voiceFailed ? providers.fallbackTts : providers.tts);
       } catch {

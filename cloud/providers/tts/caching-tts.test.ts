@@ -96,3 +96,13 @@ t.test('pregenerate fills the cache ahead; shed empties it and refuses new entri
   await say(tts, 'oh dear');
   t.ok(tts.has('oh dear', voice));
 });
+
+t.test('the same words synthesized twice at once are kept once, and counted once', async (t) => {
+  const inner = countingTts();
+  const tts = new CachingTts(inner, { maxBytes: 1_000_000, maxEntryBytes: 100_000 });
+  await Promise.all([say(tts, 'hello there'), say(tts, 'hello there')]);
+  t.equal(inner.calls.length, 2, 'both missed');
+  t.equal(tts.cachedBytes, 6400, 'one entry\'s bytes, not two');
+  tts.shed();
+  t.equal(tts.cachedBytes, 0);
+});

@@ -58,16 +58,18 @@ export class CachingTts implements Tts {
       this.entries.set(key, hit);
       for (const chunk of hit.chunks) {
         if (signal.aborted) throw abortError(signal);
-        yield chunk.slice();
+        yield chunk;
       }
       return;
     }
     this.stats.misses++;
-    const chunks: Int16Array[] = [];
+    let chunks: Int16Array[] = [];
     let bytes = 0;
     for await (const pcm of this.inner.synthesize(text, voice, signal)) {
-      if (bytes <= this.options.maxEntryBytes) chunks.push(pcm.slice());
       bytes += pcm.byteLength;
+      // A copy: the inner voice may reuse its buffer. Too long to keep: let go of what was kept so far.
+      if (bytes <= this.options.maxEntryBytes) chunks.push(pcm.slice());
+      else chunks = [];
       yield pcm;
     }
     if (this.accepting && bytes > 0 && bytes <= this.options.maxEntryBytes) this.store(key, { chunks, bytes });
@@ -99,7 +101,7 @@ export class CachingTts implements Tts {
     return { ready, failed, ...(firstError === undefined ? {} : { firstError }) };
   }
 
-  /** Under memory pressure: forget everything, and keep nothing new until told otherwise. */
+  /** Under memory pressure: forget everything (setAccepting(false) also keeps nothing new). */
   shed(): void {
     this.entries.clear();
     this.bytes = 0;
@@ -116,6 +118,12 @@ export class CachingTts implements Tts {
   }
 
   private store(key: string, entry: Entry): void {
+    // Two syntheses of the same words at once (pregeneration racing a turn) both end here.
+    const replaced = this.entries.get(key);
+    if (replaced !== undefined) {
+      this.entries.delete(key);
+      this.bytes -= replaced.bytes;
+    }
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
     for (const [oldest, old] of this.entries) {
