@@ -12,6 +12,12 @@ t.test('status codes map to codes a turn can act on', async (t) => {
   t.ok(httpFailure('X', 500, h, 'x'.repeat(5000)).message.length < 400, 'long bodies are cut');
 });
 
+t.test('keys passed as secrets never reach the message', async (t) => {
+  const failure = httpFailure('X', 401, new Headers(), '{"error":{"message":"bad key sk-abc123 given"}}', ['sk-abc123', '']);
+  t.match(failure.message, /bad key \[key\] given/);
+  t.notMatch(failure.message, 'sk-abc123');
+});
+
 t.test('Retry-After in seconds, as a date, as milliseconds, bounded', async (t) => {
   t.equal(retryAfter(new Headers({ 'retry-after': '1.5' })), 1500);
   t.equal(retryAfter(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' })), 250);

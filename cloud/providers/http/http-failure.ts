@@ -4,10 +4,12 @@ import { ProviderError } from '../../provider-error.js';
  * What an HTTP provider's failure means for the turn, the same for every
  * cloud API: the code says what happened, `retryable` whether the same call
  * may succeed later, `retryAfterMs` how long the provider asked us to wait.
- * Messages name the provider and its own words, never a key.
+ * Messages name the provider and its own words, never a key: pass the keys
+ * as `secrets` and they are cut out of the provider's words first.
  */
-export function httpFailure(provider: string, status: number, headers: Headers, body: string): ProviderError {
-  const said = providerMessage(body);
+export function httpFailure(provider: string, status: number, headers: Headers, body: string, secrets: readonly string[] = []): ProviderError {
+  // A proxy or the API itself may echo the key back: it is cut out before anything is quoted.
+  const said = providerMessage(secrets.reduce((text, secret) => (secret === '' ? text : text.split(secret).join('[key]')), body));
   const message = `${provider} answered HTTP ${status}${said ? `: ${said}` : ''}`;
   if (status === 401 || status === 403) return new ProviderError('provider_unauthorized', `${message} (check the API key)`, { retryable: false });
   if (status === 408 || status === 409 || status === 429) {

@@ -132,9 +132,15 @@ t.test('HTTP failures map to codes the turn can act on, with no retries of our o
   fake.answer({ kind: 'http', status: 500, body: { error: { code: 'InternalServerError', message: 'try later' } } });
   await t.rejects(filter.check('hello', 'input', never), { code: 'provider_unavailable', retryable: true, message: /500: try later/ });
 
+  // A proxy that echoes the key it was given: the key must not reach the error, and so the log.
+  fake.answer({ kind: 'http', status: 403, body: { error: { code: 'Forbidden', message: `key ${KEY} is not allowed here` } } });
+  const echoed = await filter.check('hello', 'input', never).then(() => undefined, (error: Error) => error);
+  t.match(echoed, { code: 'provider_unauthorized', message: /key \[key\] is not allowed/ });
+  t.notMatch(JSON.stringify({ message: echoed?.message, stack: echoed?.stack }), KEY);
+
   fake.answer({ kind: 'http', status: 503, body: '<html>Service Unavailable</html>' });
   await t.rejects(filter.check('hello', 'input', never), { code: 'provider_unavailable', retryable: true });
-  t.equal(fake.requests.length, 4, 'one request per check: the SDK would have retried 3 times');
+  t.equal(fake.requests.length, 5, 'one request per check: the SDK would have retried 3 times');
 });
 
 t.test('a 200 without a usable analysis never counts as allowed', async (t) => {

@@ -166,7 +166,7 @@ export class AzureContentSafety implements SafetyFilter {
     // The REST client hands back every status as a response, with the status as a string.
     if (sdk.isUnexpected(response)) {
       const raw = typeof response.body === 'string' ? response.body : JSON.stringify(response.body ?? '');
-      throw httpFailure(PROVIDER, Number(response.status), new Headers(response.headers), raw);
+      throw httpFailure(PROVIDER, Number(response.status), new Headers(response.headers), raw, [this.#key]);
     }
     return readAnalysis(response.body);
   }

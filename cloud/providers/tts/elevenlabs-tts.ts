@@ -180,7 +180,7 @@ export class ElevenLabsTts implements Tts {
       if (!response.ok) {
         const body = await readBounded(response, ERROR_BODY_LIMIT);
         if (signal.aborted || timedOut !== undefined) throw explain(undefined, 'request');
-        throw httpFailure(PROVIDER, response.status, response.headers, errorText(body).split(this.apiKey).join('[key]'));
+        throw httpFailure(PROVIDER, response.status, response.headers, errorText(body), [this.apiKey]);
       }
       if (response.body === null) throw new ProviderError('provider_stream_cut', `${PROVIDER} answered ${response.status} without audio`, { retryable: true });
 
