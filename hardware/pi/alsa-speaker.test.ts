@@ -5,6 +5,7 @@ import t from 'tap';
 import { speakerContract } from '../contract/speaker-contract.js';
 import { within } from '../contract/within.js';
 import { AlsaSpeaker } from './alsa-speaker.js';
+import { eventually, installFakeAplay } from '../fake-aplay.js';
 
 const hasAplay = spawnSync('aplay', ['--version']).error === undefined;
 const skip = hasAplay ? false : 'aplay is not installed';
@@ -54,3 +55,19 @@ t.test('a device that does not exist rejects with speaker_unavailable naming it'
 t.test('bad sample rate is refused', async (t) => {
   t.throws(() => new AlsaSpeaker({ sampleRate: 0 }), RangeError);
 });
+
+t.test('stop silences an aplay still playing out the end of the last stretch (barge-in near the end of a reply)', async (t) => {
+  const fake = await installFakeAplay(t.testdir({}));
+  t.teardown(() => fake.restore());
+  const speaker = new AlsaSpeaker({ sampleRate: 16000, device: 'default' });
+  t.teardown(() => speaker.close());
+  await speaker.write(new Int16Array(1600));
+  const draining = speaker.drain();
+  const pid = await fake.firstPid();
+  t.ok(fake.alive(pid), 'aplay is playing out the end');
+  speaker.stop();
+  await within(draining, 5000, 'drain after stop');
+  await eventually(() => !fake.alive(pid), 5000, 'the draining aplay being killed');
+  t.pass('the old reply is silenced');
+});
+

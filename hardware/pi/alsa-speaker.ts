@@ -19,6 +19,8 @@ export class AlsaSpeaker implements Speaker {
   readonly sampleRate: number;
   readonly device: string;
   private child: Aplay | undefined;
+  /** The aplay playing out the end of a stretch after drain(): stop() must silence it too. */
+  private draining: Aplay | undefined;
   private finishing: Promise<void> | undefined;
   private failure: HardwareError | undefined;
   private readonly pendingWrites = new Set<() => void>();
@@ -56,9 +58,11 @@ export class AlsaSpeaker implements Speaker {
     const child = this.child;
     if (child !== undefined) {
       this.child = undefined;
+      this.draining = child;
       const exited = new Promise<void>((resolve) => {
         const done = (): void => {
           this.pendingDrains.delete(done);
+          if (this.draining === child) this.draining = undefined;
           resolve();
         };
         this.pendingDrains.add(done);
@@ -75,10 +79,13 @@ export class AlsaSpeaker implements Speaker {
   }
 
   stop(): void {
-    const child = this.child;
+    // The running aplay, and one still playing out the end of the last reply: a barge-in silences both.
+    const children = [this.child, this.draining];
     this.child = undefined;
+    this.draining = undefined;
     this.finishing = undefined;
-    if (child !== undefined) {
+    for (const child of children) {
+      if (child === undefined) continue;
       child.stdin.destroy();
       child.kill('SIGTERM');
     }

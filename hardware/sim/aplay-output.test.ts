@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { within } from '../contract/within.js';
+import { eventually, installFakeAplay } from '../fake-aplay.js';
 import { AplayOutput } from './aplay-output.js';
 
 const hasAplay = spawnSync('aplay', ['--version']).error === undefined;
@@ -44,4 +46,19 @@ t.test('stop cuts the process and the next write starts a new one', { skip: hasA
   t.equal(output.error, undefined, 'a stop is not a failure');
   const samples = readSamples(await readFile(raw));
   t.equal(samples[0], 2, 'the file was started again by the new process');
+});
+
+t.test('stop silences an aplay still playing out the end after finish', async (t) => {
+  const fake = await installFakeAplay(t.testdir({}));
+  t.teardown(() => fake.restore());
+  const output = new AplayOutput({ sampleRate: 16000 });
+  t.teardown(() => output.stop());
+  await output.write(new Int16Array(1600));
+  const finishing = output.finish();
+  const pid = await fake.firstPid();
+  t.ok(fake.alive(pid), 'aplay is playing out the end');
+  output.stop();
+  await within(finishing, 5000, 'finish after stop');
+  await eventually(() => !fake.alive(pid), 5000, 'the finishing aplay being killed');
+  t.pass('silenced');
 });

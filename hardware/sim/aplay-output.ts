@@ -12,6 +12,8 @@ export class AplayOutput {
   readonly sampleRate: number;
   readonly device: string;
   private child: Aplay | undefined;
+  /** The aplay playing out the end of a stretch after finish(): stop() must silence it too. */
+  private draining: Aplay | undefined;
   private failure: Error | undefined;
 
   constructor(options: { sampleRate: number; device?: string }) {
@@ -36,9 +38,11 @@ export class AplayOutput {
 
   /** Cuts what aplay still holds; the next write starts a fresh process. */
   stop(): void {
-    const child = this.child;
+    const children = [this.child, this.draining];
     this.child = undefined;
-    if (child !== undefined) {
+    this.draining = undefined;
+    for (const child of children) {
+      if (child === undefined) continue;
       child.stdin.destroy();
       child.kill('SIGTERM');
     }
@@ -53,9 +57,11 @@ export class AplayOutput {
     const child = this.child;
     this.child = undefined;
     if (child === undefined) return;
+    this.draining = child;
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     child.stdin.end();
     await exited;
+    if (this.draining === child) this.draining = undefined;
   }
 
   private start(): Aplay {
