@@ -89,6 +89,7 @@ export async function runSimDevice(options: SimDeviceOptions, stop: AbortSignal 
     failed = !interrupted || scripted;
     if (!interrupted || scripted) print({ type: 'error', code: (error as { code?: string }).code ?? 'sim_failed', message: (error as Error).message, retryable: false });
   } finally {
+    waiter.abandon();
     const traffic = runner.traffic;
     await runner.stop();
     await hardware.close();

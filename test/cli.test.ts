@@ -126,6 +126,15 @@ t.test('pommai device names the gateway it could not reach, and why', async (t) 
   t.match(error, { code: 'gateway_unreachable', message: /ws:\/\/127\.0\.0\.1:9\/v1\/device: .*ECONNREFUSED/ });
 });
 
+t.test('Ctrl-C while waiting for a gateway ends the run, rather than the 30 s wait for a welcome', async (t) => {
+  const run = pommai(['device', '--sim', '--url', 'ws://127.0.0.1:9/v1/device', '--say', 'hello', '--json', '--speed', '8'], { POMMAI_DEVICE_SECRET: 'some-long-secret' });
+  await new Promise((resolve) => run.child.stdout.once('data', resolve));
+  run.child.kill('SIGINT');
+  const bound = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000).unref());
+  t.not(await Promise.race([run.exit, bound]), 'still running', 'it exited well before the welcome wait would have ended');
+  run.child.kill('SIGKILL');
+});
+
 t.test('killing pommai sim stops its gateway too', async (t) => {
   const dir = t.testdir();
   const run = pommai(['sim', '--say', 'tell me a story', '--json', '--data-dir', dir]);
