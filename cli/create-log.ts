@@ -14,6 +14,10 @@ export function createLog(
 ) {
   return (level: LogLevel, message: string, extra?: Record<string, unknown>): void => {
     if (ORDER[level] < ORDER[minLevel]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, ...fields, message, ...extra })}\n`);
+    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, ...fields, message, ...extra };
+    // The entry's own level and message win over any field of the same name; keys keep their places.
+    entry['level'] = level;
+    entry['message'] = message;
+    write(`${JSON.stringify(entry)}\n`);
   };
 }

@@ -1,5 +1,6 @@
 import { loadDeviceConfigFile } from '../device/device-config-file.js';
 import { startDevice } from '../device/device-main.js';
+import { TURN_STATES, type DeviceState } from '../device/device-state-machine.js';
 import type { DeviceObserver } from '../device/device-report.js';
 import type { Log } from '../device/log.js';
 import { MemoryWatch } from '../device/memory-watch.js';
@@ -56,7 +57,8 @@ export async function runDeviceService(options: DeviceServiceOptions, stop: Abor
   let restartBetweenTurns = false;
   let finish: (why: 'stopped' | 'memory') => void = () => {};
   const finished = new Promise<'stopped' | 'memory'>((resolve) => (finish = resolve));
-  const betweenTurns = (state: string) => state === 'idle' || state === 'offline';
+  // Idle, offline, locked or showing an error: anything but a turn the child would hear cut off.
+  const betweenTurns = (state: DeviceState) => !TURN_STATES.has(state);
   const logReport = reportLogger(log);
   const runner = startDevice(device, hardware, log, (report) => {
     logReport(report);

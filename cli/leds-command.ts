@@ -29,10 +29,13 @@ export async function ledsCommand(argv: string[]): Promise<number> {
   if (pattern === undefined) throw new UsageError(`which pattern? one of ${Object.keys(PATTERNS).join(', ')}`);
   const leds = await openLeds(await loadHardwareConfig(values.config ?? DEFAULT_CONFIG_PATH));
   leds.show(pattern);
+  // Signal listeners do not keep Node running, and a steady pattern needs no timer: hold on until stopped.
+  const holding = setInterval(() => undefined, 60_000);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(holding);
   await leds.close();
   return 0;
 }

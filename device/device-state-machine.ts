@@ -6,6 +6,9 @@
 export const STATES = ['offline', 'idle', 'listening', 'thinking', 'speaking', 'error', 'locked'] as const;
 export type DeviceState = (typeof STATES)[number];
 
+/** The states of a turn in progress; every other state is between turns. */
+export const TURN_STATES: ReadonlySet<DeviceState> = new Set(['listening', 'thinking', 'speaking']);
+
 export const EVENTS = [
   /** The gateway welcomed us. */
   'linkUp',

@@ -50,7 +50,7 @@ t.test('crossing high sheds every cache, stops them accepting, collects garbage 
   t.equal(watch.level, 'high');
   t.same([a.sheds, a.accepting, b.sheds, b.accepting], [1, false, 1, false]);
   t.equal(calls.gc, 1);
-  t.same(logs, [{ level: 'warn', message: 'memory high', fields: { rssMb: 81.2, budgetMb: 100, level: 'high' } }]);
+  t.same(logs, [{ level: 'warn', message: 'memory high', fields: { rssMb: 81.2, budgetMb: 100, memory: 'high' } }]);
   t.equal(calls.critical, 0);
 
   t.equal(at(90), 'high', 'staying high');
@@ -70,7 +70,7 @@ t.test('hysteresis: high is left only a margin below the threshold', async (t) =
   t.equal(a.accepting, false);
   t.equal(at(74.9), 'ok');
   t.equal(a.accepting, true, 'accepting again');
-  t.same(logs.at(-1), { level: 'info', message: 'memory back to normal', fields: { rssMb: 74.9, budgetMb: 100, level: 'ok' } });
+  t.same(logs.at(-1), { level: 'info', message: 'memory back to normal', fields: { rssMb: 74.9, budgetMb: 100, memory: 'ok' } });
   t.equal(at(79), 'ok', 'and re-entering high needs the full threshold again');
 });
 
@@ -80,7 +80,7 @@ t.test('critical calls onCritical once per entry and logs an error', async (t) =
   watch.register(a);
   t.equal(at(96), 'critical', 'straight from ok');
   t.equal(calls.critical, 1);
-  t.same(logs, [{ level: 'error', message: 'memory critical', fields: { rssMb: 96, budgetMb: 100, level: 'critical' } }]);
+  t.same(logs, [{ level: 'error', message: 'memory critical', fields: { rssMb: 96, budgetMb: 100, memory: 'critical' } }]);
   t.same([a.sheds, a.accepting, calls.gc], [1, false, 1]);
   t.equal(at(99), 'critical');
   t.equal(at(90.5), 'critical', 'within the margin below critical');

@@ -100,7 +100,7 @@ export class MemoryWatch {
     const next = this.levelFor(rss, previous);
     if (next === previous) return next;
     this.current = next;
-    const fields = { rssMb: toMb(rss), budgetMb: toMb(this.options.budgetBytes), level: next };
+    const fields = { rssMb: toMb(rss), budgetMb: toMb(this.options.budgetBytes), memory: next };
     if (next === 'ok') {
       this.options.log('info', 'memory back to normal', fields);
       for (const s of [...this.sheddables]) this.safely('setAccepting', () => s.setAccepting(true));

@@ -127,6 +127,21 @@ t.test('a wrong secret: the gateway refuses, the log says unauthorized, the toy 
   t.notOk(device.stderr().includes(wrong) || gateway.stderr().includes(wrong), 'the secret is in no log');
 });
 
+t.test('over its memory budget, the toy restarts itself between turns (here: locked by a parent, so no turn runs)', async (t) => {
+  const { url, secret } = await gatewayWithDevice(t, 'toy-9');
+  const db = join(t.testdirName, 'gateway.db');
+  const lock = pommai(['devices', 'lock', 'toy-9', '--db', db]);
+  t.equal(await lock.exit, 0, lock.stderr());
+  // 40 MB is the smallest budget allowed, and well below what Node itself takes: critical at the first check.
+  const config = await deviceFiles(t, { gatewayUrl: url, deviceId: 'toy-9', memoryBudgetMb: 40, hardware: SIMULATED }, secret);
+  const device = pommai(['device', '--config', config], NO_ENV_SECRET);
+  t.teardown(() => void device.child.kill('SIGKILL'));
+  t.match(await device.logLine((e) => e['message'] === 'state' && e['state'] === 'locked', 'state locked'), { level: 'info' });
+  t.match(await device.logLine((e) => e['message'] === 'memory critical', 'memory critical'), { level: 'error', budgetMb: 40 });
+  t.match(await device.logLine((e) => e['message'] === 'device restarting: memory critical', 'the restart'), { level: 'info' });
+  t.equal(await device.exit, 1, 'exits for systemd to start it fresh');
+});
+
 t.test('help shows both modes; simulator options without --sim are usage errors', async (t) => {
   const help = pommai(['device', '--help']);
   t.equal(await help.exit, 0);
@@ -155,6 +170,9 @@ t.test('pommai leds updating shows the update pattern on the configured LEDs unt
     });
   });
   t.match(shown, /updating/);
+  // It must hold the pattern until told to stop; only waiting can show that it did not end by itself.
+  const ended = await Promise.race([run.exit.then(() => 'ended'), new Promise((resolve) => setTimeout(() => resolve('holding'), 500))]);
+  t.equal(ended, 'holding', 'still showing the pattern');
   run.child.kill('SIGTERM');
   t.equal(await run.exit, 0);
   const bad = pommai(['leds', 'dancing', '--config', config]);
