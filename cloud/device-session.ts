@@ -84,6 +84,8 @@ export class DeviceSession {
   private toySettings: ToySettings | undefined;
   /** Turns still unwinding (an aborted turn finishes and is logged after the abort). */
   private readonly running = new Set<Promise<void>>();
+  /** Their numbers, so a report can tell a turn still unwinding from one the session never ran. */
+  private readonly runningTurns = new Set<number>();
   private readonly recorder: TurnRecorder;
   readonly counters: SessionCounters = { framesReceived: 0, framesDropped: 0, framesSent: 0, badFrames: 0, turns: 0 };
 
@@ -91,7 +93,7 @@ export class DeviceSession {
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
   ) {
-    this.recorder = new TurnRecorder({ record: (turn) => deps.turnLog.record(turn), waitMs: deps.config.reportWaitMs, maxWaiting: 8 });
+    this.recorder = new TurnRecorder({ record: (turn) => deps.turnLog.record(turn), remember: 8, running: (turn) => this.runningTurns.has(turn) });
     this.helloTimer = setTimeout(() => this.close(CloseCode.HelloTimeout, 'no hello in time'), deps.config.helloTimeoutMs);
     socket.on('message', (data, isBinary) => {
       // ws still delivers frames that arrive during the closing handshake: they must not start turns.
@@ -107,8 +109,6 @@ export class DeviceSession {
   /** Resolves when every turn of this session has finished and been handed to the turn log. */
   async settled(): Promise<void> {
     await Promise.all(this.running);
-    // A closed session will get no more reports: what waits for one is written now.
-    if (this.closed) this.recorder.flushAll();
   }
 
   get device(): string | undefined {
@@ -285,7 +285,11 @@ export class DeviceSession {
       this.deps.log('error', 'turn crashed', { session: this.id, turn: turn.turn, error: (error as Error).message });
     });
     this.running.add(done);
-    void done.finally(() => this.running.delete(done));
+    this.runningTurns.add(turn.turn);
+    void done.finally(() => {
+      this.running.delete(done);
+      this.runningTurns.delete(turn.turn);
+    });
   }
 
   private listenStop(message: ListenMessage): void {

@@ -16,8 +16,6 @@ export interface GatewayConfig {
   /** The longest utterance kept, in uplink frames (60 ms each). */
   readonly maxUtteranceFrames: number;
   readonly maxSessions: number;
-  /** How long a finished turn waits for the device's report (its own timings) before it is stored without. */
-  readonly reportWaitMs: number;
   /** Playback volume sent to devices, 0..100. */
   readonly volume: number;
   /** The loudest a parent allows devices to play, 0..100. */
@@ -38,7 +36,6 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   downlinkBitrate: 24_000,
   maxUtteranceFrames: 500,
   maxSessions: 500,
-  reportWaitMs: 10_000,
   volume: 70,
   maxVolume: 85,
   settingsPollMs: 1000,
@@ -71,7 +68,6 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('downlinkBitrate', merged.downlinkBitrate, 6000, 128_000);
   int('maxUtteranceFrames', merged.maxUtteranceFrames, 10, 10_000);
   int('maxSessions', merged.maxSessions, 1, 100_000);
-  int('reportWaitMs', merged.reportWaitMs, 0, 600_000);
   int('volume', merged.volume, 0, 100);
   int('maxVolume', merged.maxVolume, 0, 100);
   int('settingsPollMs', merged.settingsPollMs, 50, 600_000);

@@ -1,65 +1,52 @@
 import type { TurnRecord } from './store/store.js';
 
 export interface TurnRecorderOptions {
-  /** Where finished records go (the TurnLog). */
+  /** Where records go (the TurnLog). Writing a record with the same id again replaces it. */
   readonly record: (turn: TurnRecord) => void;
-  /** How long a finished turn waits for the device's report before it is recorded without it. */
-  readonly waitMs: number;
-  /** Turns waiting at once; past it the oldest is recorded as it is. */
-  readonly maxWaiting: number;
+  /** Recent turns that may still get a report, and early reports kept; past it the oldest is forgotten. */
+  readonly remember: number;
+  /** Whether the session still runs this turn (a report for it may come before it finishes). */
+  readonly running: (turn: number) => boolean;
 }
 
 /**
- * Joins a turn's record with what the device measured (its `report`), which
- * arrives after the device has played the last sample: later than the gateway
- * finishes, or, for a cut turn, sooner. Every record is written exactly once:
- * when its report comes, when the wait runs out, or when the session ends.
+ * Joins a turn's record with what the device measured (its `report`). The
+ * turn is written the moment it finishes, so a crash while waiting for the
+ * report loses nothing; the report, when it comes, writes it again under the
+ * same id with the device's timings. A report may also come first, for a cut
+ * turn the gateway is still unwinding: it waits for that turn. Reports for
+ * turns the session does not know are ignored, as the protocol says.
  */
 export class TurnRecorder {
-  private readonly waiting = new Map<number, { record: TurnRecord; timer: NodeJS.Timeout }>();
+  private readonly written = new Map<number, TurnRecord>();
   private readonly early = new Map<number, Readonly<Record<string, number>>>();
 
   constructor(private readonly options: TurnRecorderOptions) {}
 
-  /** A finished turn; recorded at once if its report already came. */
+  /** A finished turn: written now, joined with its report if that came first. */
   finished(record: TurnRecord): void {
     const report = this.early.get(record.turn);
-    if (report) {
-      this.early.delete(record.turn);
-      return this.options.record(merge(record, report));
-    }
-    this.flush(record.turn);
-    if (this.waiting.size >= this.options.maxWaiting) this.flush(this.waiting.keys().next().value as number);
-    const timer = setTimeout(() => this.flush(record.turn), this.options.waitMs);
-    this.waiting.set(record.turn, { record, timer });
+    this.early.delete(record.turn);
+    if (report !== undefined) return this.options.record(merge(record, report));
+    this.options.record(record);
+    remember(this.written, record.turn, record, this.options.remember);
   }
 
   /** The device's measurements of a turn. */
   reported(turn: number, timings: Readonly<Record<string, number>>): void {
-    const entry = this.waiting.get(turn);
-    if (entry) {
-      clearTimeout(entry.timer);
-      this.waiting.delete(turn);
-      return this.options.record(merge(entry.record, timings));
+    const record = this.written.get(turn);
+    if (record !== undefined) {
+      this.written.delete(turn);
+      return this.options.record(merge(record, timings));
     }
-    // The turn is still unwinding (a cut turn reports at once); keep a few such reports.
-    if (this.early.size >= this.options.maxWaiting) this.early.delete(this.early.keys().next().value as number);
-    this.early.set(turn, timings);
+    if (this.options.running(turn)) remember(this.early, turn, timings, this.options.remember);
   }
+}
 
-  /** Records everything still waiting: the session is over. */
-  flushAll(): void {
-    for (const turn of [...this.waiting.keys()]) this.flush(turn);
-    this.early.clear();
-  }
-
-  private flush(turn: number): void {
-    const entry = this.waiting.get(turn);
-    if (!entry) return;
-    clearTimeout(entry.timer);
-    this.waiting.delete(turn);
-    this.options.record(entry.record);
-  }
+function remember<V>(map: Map<number, V>, turn: number, value: V, limit: number): void {
+  map.delete(turn);
+  map.set(turn, value);
+  if (map.size > limit) map.delete(map.keys().next().value as number);
 }
 
 function merge(record: TurnRecord, device: Readonly<Record<string, number>>): TurnRecord {

@@ -53,9 +53,9 @@ t.test('a spoken "tell me a story" gets a spoken story, and the turn is stored',
   t.ok(rms(wav.pcm) > 300, `reply audio is not silence (rms ${rms(wav.pcm).toFixed(0)})`);
   t.ok(peak(wav.pcm) < 32768);
 
-  // The turn is stored once the device's own report has joined it.
+  // The turn is stored when it ends, and stored again once the device's own report joins it.
   let stored = await gateway.store.listTurns({ deviceId: DEVICE_ID });
-  for (let i = 0; i < 200 && stored.length === 0; i++) {
+  for (let i = 0; i < 200 && stored[0]?.timings['device.voiceToVoiceMs'] === undefined; i++) {
     await new Promise((r) => setTimeout(r, 25));
     stored = await gateway.store.listTurns({ deviceId: DEVICE_ID });
   }
