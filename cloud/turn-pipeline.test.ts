@@ -165,10 +165,32 @@ t.test('a voice that fails altogether leaves the turn failed and silent', async 
 });
 
 t.test('a recogniser error ends the turn as failed with its code, after the fallback', async (t) => {
-  const broken: Stt = { name: 'broken', async transcribe() { throw new ProviderError('stt_timeout', 'too slow', { retryable: true }); } };
-  const { result } = await turn({ stt: broken, llm: llm(['x.']), tts: tts(), safety: safety(() => false) });
+  const broken: Stt = { name: 'broken', async transcribe() { throw new ProviderError('stt_timeout', 'too slow'); } };
+  const { result, out } = await turn({ stt: broken, llm: llm(['x.']), tts: tts(), safety: safety(() => false) });
   t.equal(result.outcome, 'failed');
   t.match(result.error, { code: 'stt_timeout' });
+  t.match(out.replies, [/muddled/], 'the fallback was said');
+  t.ok(result.spoke);
+});
+
+t.test('when the voice itself fails, the fallback voice says the fallback', async (t) => {
+  const offline = tts();
+  const { result, out } = await turn({ stt: stt('hello'), llm: llm(['Hi there.']), tts: tts({ failOn: () => true }), fallbackTts: offline, safety: safety(() => false) });
+  t.equal(result.outcome, 'failed');
+  t.match(result.error, { code: 'tts_failed' });
+  t.match(offline.spoken, [/muddled/], 'in the fallback voice');
+  t.ok(result.spoke);
+  t.ok(out.frames > 0);
+});
+
+t.test('a failed voice that has the fallback ready (cached) says it in its own voice', async (t) => {
+  const offline = tts();
+  const failing = tts({ failOn: (text) => !/muddled/.test(text) });
+  const cached = { ...failing, has: (text: string) => /muddled/.test(text) };
+  const { result } = await turn({ stt: stt('hello'), llm: llm(['Hi there.']), tts: cached, fallbackTts: offline, safety: safety(() => false) });
+  t.ok(result.spoke);
+  t.same(offline.spoken, [], 'the fallback voice was not needed');
+  t.match(failing.spoken.at(-1), /muddled/);
 });
 
 t.test('an abort mid-answer stops every stage and the outcome says aborted', async (t) => {

@@ -114,8 +114,9 @@ export async function runTurn(
   let sentenceIndex = 0;
   let started = false;
 
-  const speak = async (sentences: AsyncIterable<string>, tts: Tts = providers.tts) => {
-    const frames = synthesize(sentences, tts, (text) => {
+  /** `firstBudget`: the first sentence's time; normally what is left of the turn's budget. */
+  const speak = async (sentences: AsyncIterable<string>, tts: Tts = providers.tts, firstBudget: () => TurnBudget = turnBudget) => {
+    const frames = synthesize(sentences, tts, firstBudget, (text) => {
       spoken.push(text);
       output.reply(sentenceIndex++, text);
     });
@@ -129,12 +130,12 @@ export async function runTurn(
     }, { ...options.pacing, frameMs: options.downlink.frameMs }, signal);
   };
 
-  async function* synthesize(sentences: AsyncIterable<string>, tts: Tts, announce: (text: string) => void): AsyncIterable<Uint8Array> {
+  async function* synthesize(sentences: AsyncIterable<string>, tts: Tts, firstBudget: () => TurnBudget, announce: (text: string) => void): AsyncIterable<Uint8Array> {
     const chunker = new FrameChunker(frameSamples(options.downlink));
     let first = true;
     for await (const text of sentences) {
       announce(text);
-      const stageBudget = first ? turnBudget() : sentenceBudget();
+      const stageBudget = first ? firstBudget() : sentenceBudget();
       first = false;
       const askedAt = now();
       try {
@@ -244,7 +245,8 @@ export async function runTurn(
         // A fallback line made ahead in the toy's own voice needs no network; otherwise the offline voice says it.
         const ready = providers.tts.has?.(FALLBACK, input.toy.voice) === true;
         const voiceFailed = providers.fallbackTts !== undefined && ttsFailed && !ready;
-        await speak(once(FALLBACK), voiceFailed ? providers.fallbackTts : providers.tts);
+        // The failure may have spent the turn's budget: the fallback gets a sentence's own time.
+        await speak(once(FALLBACK), voiceFailed ? providers.fallbackTts : providers.tts, sentenceBudget);
       } catch {
         // The voice itself failed; the session reports the error to the device.
       }
