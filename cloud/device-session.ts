@@ -209,7 +209,7 @@ export class DeviceSession {
       known = await this.deps.store.verifyDevice(hello.deviceId, hello.secret);
       if (known) settings = await this.deps.store.deviceSettings(hello.deviceId);
     } catch (error) {
-      this.deps.log('error', 'cannot check device secret', { session: this.id, error: (error as Error).message });
+      this.deps.log('error', 'cannot check the device or read its settings', { session: this.id, error: (error as Error).message });
       this.error(ErrorCode.Busy, 'the gateway cannot check devices right now', true);
       this.close(CloseCode.GoingAway, 'store unavailable');
       return;

@@ -19,18 +19,16 @@ export class GatewayServer {
   /** Sessions whose turns may still be unwinding, closed ones included, until the gateway stops. */
   private readonly everySession = new Set<DeviceSession>();
   private readonly byDevice = new Map<string, DeviceSession>();
-  private readonly settingsTimer: NodeJS.Timeout;
+  private settingsTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Set while the store cannot be read, so a broken store is logged once, not once per device per tick. */
+  private settingsProblem: string | undefined;
 
   private constructor(
     private readonly http: Server,
     private readonly wss: WebSocketServer,
     private readonly deps: GatewayDeps,
-  ) {
-    // Parents change settings from another process (the CLI, the dashboard): re-read them for the
-    // connected devices. One small keyed read per device per tick; ticks never overlap.
-    this.settingsTimer = setInterval(() => void this.refreshSettings(), deps.config.settingsPollMs).unref();
-  }
+  ) {}
 
   static async start(deps: GatewayDeps): Promise<GatewayServer> {
     const http = createServer();
@@ -67,6 +65,9 @@ export class GatewayServer {
         resolve();
       });
     });
+    // Parents change settings from another process (the CLI, the dashboard): re-read them for the
+    // connected devices. One small keyed read per device per tick; ticks never overlap.
+    gateway.settingsTimer = setInterval(() => void gateway.refreshSettings(), deps.config.settingsPollMs).unref();
     return gateway;
   }
 
@@ -104,8 +105,12 @@ export class GatewayServer {
     try {
       const settings = await this.deps.store.deviceSettings(deviceId);
       this.byDevice.get(deviceId)?.applySettings(settings);
+      if (this.settingsProblem !== undefined) this.deps.log('info', 'device settings readable again');
+      this.settingsProblem = undefined;
     } catch (error) {
-      this.deps.log('warn', 'cannot read device settings', { device: deviceId, error: (error as Error).message });
+      const problem = (error as Error).message;
+      if (this.settingsProblem !== problem) this.deps.log('warn', 'cannot read device settings', { device: deviceId, error: problem });
+      this.settingsProblem = problem;
     }
   }
 
