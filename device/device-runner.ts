@@ -169,8 +169,7 @@ export class DeviceRunner {
   private linkUp(welcome: WelcomeMessage): void {
     this.volume.setParentLimits(welcome.toy.volume, welcome.toy.maxVolume);
     this.report({ type: 'link', up: true, sessionId: welcome.sessionId });
-    this.dispatch('linkUp');
-    if (welcome.toy.locked) this.dispatch('lock');
+    this.dispatch(welcome.toy.locked ? 'linkUpLocked' : 'linkUp');
   }
 
   /** The parent's settings, from the welcome or changed during the session. */

@@ -5,6 +5,7 @@ import { EVENTS, STATES, transition, type DeviceEvent, type DeviceState } from '
 const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
   offline: {
     linkUp: 'idle:',
+    linkUpLocked: 'locked:',
     linkDown: '-',
     buttonDown: '-',
     buttonUp: '-',
@@ -19,6 +20,7 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
   },
   idle: {
     linkUp: '-',
+    linkUpLocked: '-',
     linkDown: 'offline:',
     buttonDown: 'listening: startTurn',
     buttonUp: '-',
@@ -33,6 +35,7 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
   },
   listening: {
     linkUp: '-',
+    linkUpLocked: '-',
     linkDown: 'offline: dropListening',
     buttonDown: '-',
     buttonUp: 'thinking: stopListening, startReplyTimer',
@@ -47,6 +50,7 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
   },
   thinking: {
     linkUp: '-',
+    linkUpLocked: '-',
     linkDown: 'offline: cancelReplyTimer',
     buttonDown: 'listening: cancelReplyTimer, sendAbort, startTurn',
     buttonUp: '-',
@@ -61,6 +65,7 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
   },
   speaking: {
     linkUp: '-',
+    linkUpLocked: '-',
     linkDown: 'offline: cancelReplyTimer, stopPlayback',
     buttonDown: 'listening: cancelReplyTimer, stopPlayback, sendAbort, startTurn',
     buttonUp: '-',
@@ -75,6 +80,7 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
   },
   error: {
     linkUp: '-',
+    linkUpLocked: '-',
     linkDown: 'offline:',
     buttonDown: 'listening: startTurn',
     buttonUp: '-',
@@ -89,6 +95,7 @@ const EXPECTED: Record<DeviceState, Record<DeviceEvent, string>> = {
   },
   locked: {
     linkUp: '-',
+    linkUpLocked: '-',
     linkDown: 'offline:',
     buttonDown: '-',
     buttonUp: '-',
@@ -123,7 +130,7 @@ t.test('every state but offline is left when the link goes down, and only a welc
   for (const state of STATES) {
     t.equal(transition(state, 'linkDown').to, 'offline', state);
     const exits = EVENTS.filter((e) => transition('offline', e).to !== 'offline');
-    t.same(exits, ['linkUp']);
+    t.same(exits, ['linkUp', 'linkUpLocked']);
   }
 });
 

@@ -12,6 +12,8 @@ export const TURN_STATES: ReadonlySet<DeviceState> = new Set(['listening', 'thin
 export const EVENTS = [
   /** The gateway welcomed us. */
   'linkUp',
+  /** The gateway welcomed us, and a parent has locked the toy: it shows locked at once, never idle first. */
+  'linkUpLocked',
   /** The WebSocket closed or stopped answering pings. */
   'linkDown',
   'buttonDown',
@@ -67,6 +69,7 @@ const go = (to: DeviceState, ...effects: Effect[]): Transition => Object.freeze(
 const TABLE: Table = {
   offline: {
     linkUp: go('idle'),
+    linkUpLocked: go('locked'),
   },
   idle: {
     buttonDown: go('listening', 'startTurn'),
