@@ -52,7 +52,7 @@ export class LevelNormalizer {
     const out = new Int16Array(pcm.length);
     const step = (to - start) / pcm.length;
     for (let i = 0; i < pcm.length; i++) out[i] = Math.round((pcm[i] as number) * (start + step * (i + 1)));
-    this.gain = to === limit ? Math.min(this.gain, limit) : this.gain;
+    this.gain = to;
     return out;
   }
 }

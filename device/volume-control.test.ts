@@ -33,7 +33,7 @@ t.test('out-of-range and non-numeric volumes are clamped, never amplifying', asy
   t.equal(v.effective, 100);
   v.setParentLimits(Number.NaN, Number.POSITIVE_INFINITY);
   t.equal(v.effective, 0);
-  t.ok(peak(v.apply(fullScale())) <= 32768);
+  t.ok(v.apply(fullScale()).every((s) => s === 0), 'a nonsense volume is silence');
   t.throws(() => new VolumeControl(101), RangeError);
 });
 
