@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import type { LogLevel } from './log.js';
-import { MemoryWatch, readVmHwmBytes, type MemoryWatchOptions, type Sheddable } from './memory-watch.js';
+import { MemoryWatch, type MemoryWatchOptions, type Sheddable } from './memory-watch.js';
 
 const MB = 1024 * 1024;
 
@@ -218,33 +217,6 @@ t.test('the default readRss reads this process', async (t) => {
   t.equal(watch.check(), 'ok');
   t.ok(watch.lastRssBytes > 10 * MB, `${(watch.lastRssBytes / MB).toFixed(1)} MB`);
   t.ok(watch.lastRssBytes < 10_000 * MB);
-});
-
-const statusSample = `Name:\tnode
-Umask:\t0022
-State:\tR (running)
-Tgid:\t4242
-Pid:\t4242
-VmPeak:\t 1043412 kB
-VmSize:\t 1010644 kB
-VmLck:\t       0 kB
-VmHWM:\t   61240 kB
-VmRSS:\t   58132 kB
-RssAnon:\t   24968 kB
-Threads:\t11
-`;
-
-t.test('readVmHwmBytes reads the kernel high-water mark', async (t) => {
-  t.equal(readVmHwmBytes(statusSample), 61240 * 1024);
-  t.equal(readVmHwmBytes('VmHWM:   12345 kB'), 12345 * 1024);
-  t.equal(readVmHwmBytes('Name:\tnode\nVmRSS:\t 58132 kB\n'), undefined);
-  t.equal(readVmHwmBytes(''), undefined);
-});
-
-t.test('readVmHwmBytes parses the real /proc/self/status', { skip: process.platform !== 'linux' && 'needs Linux /proc' }, async (t) => {
-  const hwm = readVmHwmBytes(readFileSync('/proc/self/status', 'utf8'));
-  t.ok(hwm !== undefined && hwm > 10 * MB, `VmHWM ${hwm}`);
-  t.ok((hwm ?? 0) >= process.memoryUsage.rss() * 0.5, 'of the order of our own RSS');
 });
 
 t.test('bad options throw a RangeError naming the option', async (t) => {

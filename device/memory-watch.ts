@@ -10,7 +10,6 @@ export interface Sheddable {
 
 /** MiB, like systemd's MemoryMax=150M, so the budget and the backstop compare directly. */
 const MB = 1024 * 1024;
-export const DEFAULT_MEMORY_BUDGET_BYTES = 100 * MB;
 
 export interface MemoryWatchOptions {
   budgetBytes: number;
@@ -135,12 +134,6 @@ export class MemoryWatch {
       this.options.log('error', 'memory reaction failed', { step, error: String(err) });
     }
   }
-}
-
-/** The kernel's high-water mark of resident memory (`VmHWM:` in /proc/self/status), in bytes. */
-export function readVmHwmBytes(statusText: string): number | undefined {
-  const match = /^VmHWM:[ \t]*(\d+)[ \t]*kB[ \t]*$/m.exec(statusText);
-  return match ? Number(match[1]) * 1024 : undefined;
 }
 
 function toMb(bytes: number): number {

@@ -78,6 +78,7 @@ t.test('gateway and device as separate processes that find each other by URL', a
   const wrong = pommai(['device', '--sim', '--url', url, '--device-id', 'toy-7', '--say', 'hello', '--json', '--speed', '8'], { POMMAI_DEVICE_SECRET: 'wrong-secret-value' });
   // A refused device never comes up; the run gives up with a clear error instead of hanging.
   t.equal(await wrong.exit, 1);
+  t.match(jsonLines(wrong.lines).find((e) => e['type'] === 'error'), { code: 'unauthorized' }, 'refused, not merely unreachable');
   t.notOk(gateway.stderr().includes(secret) || gateway.stderr().includes('wrong-secret-value'), 'the gateway logs no secret');
 
   // A parent locks the toy from another process while the gateway runs.
