@@ -88,7 +88,7 @@ export class OpenAiCompatibleLlm implements Llm {
   }
 
   private async *streamModel(model: string, messages: readonly ChatMessage[], signal: AbortSignal): AsyncGenerator<string> {
-    if (signal.aborted) throw stopped(signal);
+    if (signal.aborted) throw abortError(signal);
     const { sdk, client } = await this.load();
     // One controller per request: the turn's abort, a stalled stream and an early break all end up here.
     const controller = new AbortController();
@@ -123,7 +123,7 @@ export class OpenAiCompatibleLlm implements Llm {
         yield text;
         watch();
       }
-      if (controller.signal.aborted) throw stopped(controller.signal);
+      if (controller.signal.aborted) throw abortError(controller.signal);
       if (finish === null) throw new ProviderError('provider_stream_cut', `${this.name} stopped before finishing its answer`, { retryable: true });
       if (finish === 'error') throw new ProviderError('provider_stream_error', `${this.name} failed mid-answer`, { retryable: true });
       if (!spoke) throw new ProviderError('provider_empty_answer', `${this.name} finished (${finish}) without saying anything`, { retryable: true });
@@ -180,7 +180,7 @@ export class OpenAiCompatibleLlm implements Llm {
   }
 
   private failure(error: unknown, sdk: Sdk, signal: AbortSignal, started: boolean): ProviderError {
-    if (signal.aborted) return stopped(signal);
+    if (signal.aborted) return abortError(signal);
     if (error instanceof ProviderError) return error;
     if (error instanceof sdk.APIConnectionTimeoutError) return networkFailure(this.name, new DOMException(error.message, 'TimeoutError'));
     if (error instanceof sdk.APIConnectionError) return networkFailure(this.name, error.cause ?? error);
@@ -209,10 +209,6 @@ export class OpenAiCompatibleLlm implements Llm {
   }
 }
 
-/** The turn's own deadline arrives as a ProviderError reason; any other abort is the child or a parent. */
-function stopped(signal: AbortSignal): ProviderError {
-  return abortError(signal);
-}
 
 /** Worth one try on the fallback model: the primary is busy, down, cut off, empty, or unknown. */
 function fallbackHelps(error: unknown): boolean {

@@ -119,13 +119,13 @@ export class AzureContentSafety implements SafetyFilter {
   }
 
   async check(text: string, direction: SafetyDirection, signal: AbortSignal): Promise<SafetyVerdict> {
-    if (signal.aborted) throw stopped(signal);
+    if (signal.aborted) throw abortError(signal);
     const pieces = piecesOf(text);
     if (pieces.length > MAX_PIECES) {
       throw new ProviderError('text_too_long', `${PROVIDER} checks at most ${MAX_PIECES} pieces of ${AZURE_MAX_TEXT} characters; this text needs ${pieces.length}`, { retryable: false });
     }
     const sdk = await this.load();
-    if (signal.aborted) throw stopped(signal);
+    if (signal.aborted) throw abortError(signal);
 
     const request = new AbortController();
     let timedOut = false;
@@ -137,10 +137,10 @@ export class AzureContentSafety implements SafetyFilter {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const readings = await Promise.all(pieces.map((piece) => this.analyze(sdk, piece, request.signal)));
-      if (signal.aborted) throw stopped(signal);
+      if (signal.aborted) throw abortError(signal);
       return this.verdict(readings, direction);
     } catch (error) {
-      if (signal.aborted) throw stopped(signal);
+      if (signal.aborted) throw abortError(signal);
       if (timedOut) throw networkFailure(PROVIDER, new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
       throw error;
     } finally {
@@ -289,9 +289,6 @@ function withoutRequest(error: unknown): Error {
   return Object.assign(new Error(e?.message ?? String(error)), { name: e?.name ?? 'Error', code: e?.code });
 }
 
-function stopped(signal: AbortSignal): ProviderError {
-  return abortError(signal);
-}
 
 function badAnswer(detail: string): ProviderError {
   return new ProviderError('provider_invalid_response', `${PROVIDER} answered 200 without a usable analysis (${detail})`, { retryable: false });

@@ -106,11 +106,11 @@ export class OpenAiStt implements Stt {
   }
 
   async transcribe(audio: AsyncIterable<Int16Array>, signal: AbortSignal): Promise<OpenAiTranscript> {
-    if (signal.aborted) throw stopped(signal);
+    if (signal.aborted) throw abortError(signal);
     const utterance = new Utterance(this.format, this.maxSamples);
     await gather(audio, utterance, signal);
     // The abort may have landed just as the audio ended, too late for gather to see it.
-    if (signal.aborted) throw stopped(signal);
+    if (signal.aborted) throw abortError(signal);
     if (!utterance.speechLike()) return NOTHING;
     return this.request(utterance.upload(), signal);
   }
@@ -133,7 +133,7 @@ export class OpenAiStt implements Stt {
     if (signal.aborted) request.abort();
     let loaded: Loaded | undefined;
     const interrupted = (): ProviderError | undefined =>
-      signal.aborted ? stopped(signal) : timedOut ? timeout() : undefined;
+      signal.aborted ? abortError(signal) : timedOut ? timeout() : undefined;
     try {
       // The first call imports the package; an abort meanwhile need not wait for it.
       loaded = await Promise.race([this.load(), cancelled]);
@@ -231,7 +231,7 @@ export class OpenAiStt implements Stt {
 async function gather(audio: AsyncIterable<Int16Array>, utterance: Utterance, signal: AbortSignal): Promise<void> {
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(stopped(signal));
+    onAbort = () => reject(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => {});
@@ -247,7 +247,7 @@ async function gather(audio: AsyncIterable<Int16Array>, utterance: Utterance, si
       utterance.push(step.value);
     }
   } catch (error) {
-    if (signal.aborted) throw stopped(signal);
+    if (signal.aborted) throw abortError(signal);
     throw error;
   } finally {
     signal.removeEventListener('abort', onAbort ?? (() => {}));
@@ -350,10 +350,6 @@ function streams(model: string): boolean {
   return /^gpt-4o(-mini)?-transcribe/.test(model);
 }
 
-/** The turn's own error when it cut us off with one (a deadline), otherwise `aborted`. */
-function stopped(signal: AbortSignal): ProviderError {
-  return abortError(signal);
-}
 
 function timeout(): ProviderError {
   return networkFailure('OpenAI', new DOMException('OpenAI did not answer in time', 'TimeoutError'));

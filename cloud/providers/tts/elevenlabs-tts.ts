@@ -123,7 +123,7 @@ export class ElevenLabsTts implements Tts {
   }
 
   async *synthesize(text: string, voice: ToyVoice, signal: AbortSignal): AsyncIterable<Int16Array> {
-    if (signal.aborted) throw cutShort(signal);
+    if (signal.aborted) throw abortError(signal);
     // Saying nothing needs no request (and no quota).
     if (text.trim() === '') return;
     // UTF-16 length counts an emoji as two characters: near the limit this refuses early, never late.
@@ -152,7 +152,7 @@ export class ElevenLabsTts implements Tts {
     arm();
     // Whatever went wrong, an abort or our timeout explains it better than the error it caused.
     const explain = (error: unknown, during: 'request' | 'stream'): ProviderError => {
-      if (signal.aborted) return cutShort(signal);
+      if (signal.aborted) return abortError(signal);
       if (timedOut !== undefined) return timedOut;
       if (during === 'request' || error instanceof ProviderError) return networkFailure(PROVIDER, error);
       const cause = (error as { cause?: { message?: string } })?.cause?.message ?? (error as Error)?.message ?? String(error);
@@ -203,7 +203,7 @@ export class ElevenLabsTts implements Tts {
         clearTimeout(timer);
         const pcm = bytes.push(next.value);
         if (pcm.length > 0) yield pcm;
-        if (signal.aborted) throw cutShort(signal);
+        if (signal.aborted) throw abortError(signal);
         arm();
       }
       // An odd final byte is half a sample that can never be played: it is dropped.
@@ -225,10 +225,6 @@ export class ElevenLabsTts implements Tts {
   }
 }
 
-/** The turn's deadline arrives as a ProviderError reason and stays what it is; anything else is an abort. */
-function cutShort(signal: AbortSignal): ProviderError {
-  return abortError(signal);
-}
 
 function snakeCaseSettings(settings: ElevenLabsVoiceSettings): Record<string, number | boolean> {
   const out: Record<string, number | boolean> = {};
