@@ -216,3 +216,28 @@ t.test('an abort mid-answer stops every stage and the outcome says aborted', asy
   await new Promise((r) => setImmediate(r));
   t.equal(pieces, seen, 'the language model stopped');
 });
+
+t.test("the next sentence's voice is asked while the sentence before it is still being spoken", async (t) => {
+  let secondAsked!: () => void;
+  const asked = new Promise<void>((resolve) => (secondAsked = resolve));
+  const order: string[] = [];
+  const voice: Tts = {
+    name: 'slow-to-end',
+    sampleRate: 24_000,
+    async *synthesize(text) {
+      order.push(`ask ${text}`);
+      if (text === 'And the second.') secondAsked();
+      yield new Int16Array(12_000);
+      // The first sentence's audio is not over until the second has been asked for (bounded, so a
+      // pipeline that asks one at a time fails here instead of hanging).
+      if (text === 'The first sentence.') await Promise.race([asked, new Promise((r) => setTimeout(r, 2000).unref())]);
+      order.push(`end ${text}`);
+      yield new Int16Array(12_000);
+    },
+  };
+  const { result, out } = await turn({ stt: stt('tell me two things'), llm: llm(['The first sentence.', 'And the second.']), tts: voice, safety: safety(() => false) });
+  t.equal(result.outcome, 'answered');
+  t.same(out.replies, ['The first sentence.', 'And the second.'], 'announced in order');
+  t.ok(order.indexOf('ask And the second.') < order.indexOf('end The first sentence.'), `made ahead: ${order.join(', ')}`);
+  t.equal(out.frames, 34, 'both sentences whole: 48,000 samples in frames of 1,440');
+});

@@ -10,6 +10,7 @@ import type { SafetyFilter } from './providers/safety/safety-filter.js';
 import type { Stt } from './providers/stt/stt.js';
 import type { Tts } from './providers/tts/tts.js';
 import { splitSentences } from './sentence-splitter.js';
+import { startAhead } from './start-ahead.js';
 import type { SafetyRecord, TurnOutcome } from './store/store.js';
 import { systemPrompt } from './system-prompt.js';
 import type { ToyProfile } from './toy-profile.js';
@@ -68,6 +69,15 @@ export interface TurnResult {
 }
 
 const FIRST_CHUNK_COMMA_WORDS = 4;
+/** Sentences whose synthesis starts before they are spoken: one is enough to hide a voice's first byte. */
+const SENTENCES_AHEAD = 1;
+/** Audio chunks a sentence made ahead may hold before its voice is asked to wait. */
+const MAX_CHUNKS_AHEAD = 256;
+
+interface Synthesis {
+  readonly text: string;
+  readonly audio: AsyncIterable<Int16Array>;
+}
 const DIDNT_CATCH = "I didn't catch that. Can you say it again?";
 const DIDNT_HEAR = "I didn't hear anything. Hold my button while you talk to me!";
 const FALLBACK = 'Oh dear, my thinking got a bit muddled. Can you ask me again?';
@@ -130,27 +140,49 @@ export async function runTurn(
     }, { ...options.pacing, frameMs: options.downlink.frameMs }, signal);
   };
 
+  /**
+   * Sentences to Opus frames. The next sentence's synthesis starts while this one is still
+   * being sent, so a slow voice's first byte is hidden behind the audio already playing.
+   */
   async function* synthesize(sentences: AsyncIterable<string>, tts: Tts, firstBudget: () => TurnBudget, announce: (text: string) => void): AsyncIterable<Uint8Array> {
     const chunker = new FrameChunker(frameSamples(options.downlink));
-    let first = true;
-    for await (const text of sentences) {
-      announce(text);
-      const stageBudget = first ? firstBudget() : sentenceBudget();
-      first = false;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const start = (text: string, index: number): Synthesis => {
+      const stageBudget = index === 0 ? firstBudget() : sentenceBudget();
+      const audio = new BoundedQueue<Int16Array>(MAX_CHUNKS_AHEAD);
       const askedAt = now();
-      try {
-        for await (const pcm of streamWithinBudget('tts', stageBudget, signal, (s) => tts.synthesize(text, input.toy.voice, s), retried('tts'))) {
-          mark('ttsFirstByte');
-          ttfb('tts', askedAt);
+      void (async () => {
+        try {
+          for await (const pcm of streamWithinBudget('tts', stageBudget, stop.signal, (s) => tts.synthesize(text, input.toy.voice, s), retried('tts'))) {
+            mark('ttsFirstByte');
+            ttfb('tts', askedAt);
+            await audio.whenWritable();
+            if (!audio.push(pcm)) return;
+          }
+          audio.end();
+        } catch (error) {
+          if (!stop.signal.aborted) ttsFailed = true;
+          audio.fail(error);
+        }
+      })();
+      return { text, audio };
+    };
+    try {
+      for await (const sentence of startAhead(sentences, start, { depth: SENTENCES_AHEAD })) {
+        announce(sentence.text);
+        for await (const pcm of sentence.audio) {
           for (const frame of chunker.push(pcm)) yield options.encoder.encode(frame);
         }
-      } catch (error) {
-        if (!signal.aborted) ttsFailed = true;
-        throw error;
       }
+      const last = chunker.flush();
+      if (last) yield options.encoder.encode(last);
+    } finally {
+      // A sentence made ahead but never spoken (the turn was cut) stops costing anything.
+      stop.abort(new Error('speaking ended'));
+      signal.removeEventListener('abort', onAbort);
     }
-    const last = chunker.flush();
-    if (last) yield options.encoder.encode(last);
   }
 
   const finish = (outcome: TurnOutcome, error?: unknown): TurnResult => {
