@@ -23,6 +23,7 @@ import type { GatewayConfig } from './gateway-config.js';
 import type { Log } from './log.js';
 import type { ChatMessage } from './providers/llm/llm.js';
 import type { TurnLog } from './store/turn-log.js';
+import type { ReplyCache } from './reply-cache.js';
 import type { ParentSettings, Store } from './store/store.js';
 import type { ToyProfile } from './toy-profile.js';
 import { runTurn, type TurnProviders } from './turn-pipeline.js';
@@ -35,6 +36,8 @@ export interface SessionDeps {
   readonly store: Store;
   readonly turnLog: TurnLog;
   readonly toy: ToyProfile;
+  /** Replies to a conversation's first words; none when the language model is quick and local anyway. */
+  readonly replies?: ReplyCache;
   readonly log: Log;
   /** Called once the device proved who it is; returns false if the session must not go on. */
   readonly claim: (deviceId: string, session: DeviceSession) => void;
@@ -349,7 +352,7 @@ export class DeviceSession {
     const number = turn.turn;
     let sequence = 0;
     const result = await runTurn(
-      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, history: this.history, toy: this.deps.toy },
+      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, history: this.history, toy: this.deps.toy, conversationStart: this.history.length === 0 },
       this.deps.providers,
       {
         transcript: (text) => this.send({ type: 'transcript', turn: number, text }),
@@ -367,6 +370,7 @@ export class DeviceSession {
         pacing: this.deps.config.pacing,
         sentenceQueue: 4,
         budget: { ...DEFAULT_TURN_BUDGET, totalMs: this.deps.config.turnBudgetMs },
+        ...(this.deps.replies ? { replies: this.deps.replies } : {}),
         onRetry: (stage, error, attempt) =>
           this.deps.log('warn', 'retrying a stage', { session: this.id, turn: number, stage, attempt, code: error.code, error: error.message, retryAfterMs: error.retryAfterMs }),
       },

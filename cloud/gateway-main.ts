@@ -1,6 +1,8 @@
 import type { GatewayConfig } from './gateway-config.js';
 import { GatewayServer } from './gateway-server.js';
 import type { Log } from './log.js';
+import { pregenerateReplies, type PregenerateResult } from './pregenerate-replies.js';
+import { ReplyCache } from './reply-cache.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { OFFLINE_SETTINGS, describeProviderSettings, type ProviderSettings } from './provider-settings.js';
 import { replayFallback } from './store/replay-fallback.js';
@@ -13,6 +15,8 @@ export interface RunningGateway {
   readonly server: GatewayServer;
   readonly store: Store;
   readonly url: string;
+  /** Settles once the first replies have been made ahead (undefined: there is no reply cache). Never rejects. */
+  readonly firstReplies: Promise<PregenerateResult | undefined>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +27,7 @@ export interface RunningGateway {
 export async function startGateway(
   config: GatewayConfig,
   log: Log,
-  options: { toy?: ToyProfile; providers?: TurnProviders; providerSettings?: ProviderSettings; store?: Store } = {},
+  options: { toy?: ToyProfile; providers?: TurnProviders; providerSettings?: ProviderSettings; store?: Store; replies?: ReplyCache } = {},
 ): Promise<RunningGateway> {
   const toy = options.toy ?? DEFAULT_TOY;
   const store = options.store ?? (await SqliteStore.open(config.databasePath));
@@ -35,13 +39,33 @@ export async function startGateway(
   // Turns that could only be written to the fallback file last time go into the store first.
   await replayFallback(store, fallbackPath, log);
   const turnLog = new TurnLog({ store, fallbackPath, log });
-  const server = await GatewayServer.start({ config, providers, store, turnLog, toy, log });
+  // A cloud model's first token is the slowest step of a turn; the offline companion answers at once and
+  // varies its words, so caching it would only make the toy repeat itself.
+  const replies = options.replies ?? (options.providers === undefined && settings.llm.kind !== 'offline' ? new ReplyCache() : undefined);
+  const stopping = new AbortController();
+  const firstReplies =
+    replies === undefined
+      ? Promise.resolve(undefined)
+      : pregenerateReplies({ llm: providers.llm, safety: providers.safety, tts: providers.tts, replies, toy }, stopping.signal).then(
+          (result) => {
+            log(result.failed === 0 ? 'info' : 'warn', 'first replies made ahead', { ready: result.ready, failed: result.failed, ...(result.firstError ? { error: result.firstError.message } : {}) });
+            return result;
+          },
+          (error: unknown) => {
+            if (!stopping.signal.aborted) log('warn', 'could not make the first replies ahead', { error: (error as Error).message });
+            return undefined;
+          },
+        );
+  const server = await GatewayServer.start({ config, providers, store, turnLog, toy, log, ...(replies ? { replies } : {}) });
   log('info', 'gateway listening', { url: server.url, stt: providers.stt.name, llm: providers.llm.name, tts: providers.tts.name, safety: providers.safety.name });
   return {
     server,
     store,
     url: server.url,
+    firstReplies,
     async stop() {
+      stopping.abort(new Error('gateway stopping'));
+      await firstReplies;
       await server.stop();
       await store.close();
       await closeProviders(providers);

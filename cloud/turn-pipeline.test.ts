@@ -6,6 +6,7 @@ import type { Llm } from './providers/llm/llm.js';
 import type { SafetyFilter, SafetyVerdict } from './providers/safety/safety-filter.js';
 import type { Stt } from './providers/stt/stt.js';
 import type { Tts } from './providers/tts/tts.js';
+import { ReplyCache } from './reply-cache.js';
 import { DEFAULT_TOY } from './toy-profile.js';
 import { runTurn, type TurnProviders } from './turn-pipeline.js';
 
@@ -69,11 +70,11 @@ function safety(blocked: (text: string) => boolean): SafetyFilter & { checked: s
   };
 }
 
-async function turn(providers: TurnProviders, signal = new AbortController().signal) {
+async function turn(providers: TurnProviders, signal = new AbortController().signal, extra: { replies?: ReplyCache; conversationStart?: boolean } = {}) {
   const out = { transcript: [] as string[], replies: [] as string[], frames: 0, speakStarts: 0 };
   const stoppedAt = performance.now();
   const result = await runTurn(
-    { audio: silence(), listenStoppedAt: () => stoppedAt, history: [], toy: DEFAULT_TOY },
+    { audio: silence(), listenStoppedAt: () => stoppedAt, history: [], toy: DEFAULT_TOY, ...(extra.conversationStart === undefined ? {} : { conversationStart: extra.conversationStart }) },
     providers,
     {
       transcript: (text) => out.transcript.push(text),
@@ -81,7 +82,7 @@ async function turn(providers: TurnProviders, signal = new AbortController().sig
       speakStart: () => out.speakStarts++,
       audio: () => out.frames++,
     },
-    { downlink: DOWNLINK_AUDIO, encoder, pacing: { leadMs: 100_000, rate: 1 }, sentenceQueue: 2 },
+    { downlink: DOWNLINK_AUDIO, encoder, pacing: { leadMs: 100_000, rate: 1 }, sentenceQueue: 2, ...(extra.replies ? { replies: extra.replies } : {}) },
     signal,
   );
   return { result, out };
@@ -240,4 +241,48 @@ t.test("the next sentence's voice is asked while the sentence before it is still
   t.same(out.replies, ['The first sentence.', 'And the second.'], 'announced in order');
   t.ok(order.indexOf('ask And the second.') < order.indexOf('end The first sentence.'), `made ahead: ${order.join(', ')}`);
   t.equal(out.frames, 34, 'both sentences whole: 48,000 samples in frames of 1,440');
+});
+
+t.test("a conversation's first words, answered often enough, are answered from the reply cache without the model or the checks", async (t) => {
+  const replies = new ReplyCache({ maxPrompts: 8, variants: 2, ttlMs: 60_000, maxWords: 8 });
+  let asked = 0;
+  const answers = ['Hello, friend! I am so happy.', 'Hi there! Shall we sing?'];
+  const model: Llm = {
+    name: 'counting',
+    async *stream() {
+      yield answers[asked++ % answers.length] ?? '';
+    },
+  };
+  const filter = safety(() => false);
+  const voice = tts();
+  for (let i = 0; i < 2; i++) await turn({ stt: stt('hello'), llm: model, tts: voice, safety: filter }, undefined, { replies, conversationStart: true });
+  t.equal(asked, 2, 'the model answered twice: two variants learned');
+  const checks = filter.checked.length;
+  const { result, out } = await turn({ stt: stt('um hello pommai'), llm: model, tts: voice, safety: filter }, undefined, { replies, conversationStart: true });
+  t.equal(asked, 2, 'the model was not asked');
+  t.equal(filter.checked.length, checks, 'nothing was checked again');
+  t.equal(result.outcome, 'answered');
+  t.ok(answers.includes(out.replies.join(' ')), `one of the learned replies: ${out.replies.join(' ')}`);
+  t.equal(out.replies.length, 2, 'sentence by sentence');
+  t.ok(out.frames > 0, 'and spoken');
+  t.type(result.timings.replyCache, 'number', 'the hit is in the timings');
+  t.equal(result.timings.llmFirstToken, undefined);
+  t.same(result.safety.map((r) => r.direction), ['input', 'output', 'output'], 'the verdicts it was given are recorded with the turn');
+});
+
+t.test('later in a conversation the reply cache is neither served nor taught', async (t) => {
+  const replies = new ReplyCache({ maxPrompts: 8, variants: 1, ttlMs: 60_000, maxWords: 8 });
+  let asked = 0;
+  const model: Llm = { name: 'counting', async *stream() { asked++; yield 'Hello again.'; } };
+  await turn({ stt: stt('hello'), llm: model, tts: tts(), safety: safety(() => false) }, undefined, { replies, conversationStart: false });
+  t.equal(replies.size, 0, 'not learned');
+  await turn({ stt: stt('hello'), llm: model, tts: tts(), safety: safety(() => false) }, undefined, { replies, conversationStart: true });
+  await turn({ stt: stt('hello'), llm: model, tts: tts(), safety: safety(() => false) }, undefined, { replies, conversationStart: false });
+  t.equal(asked, 3, 'mid-conversation the model answers even a cached prompt');
+});
+
+t.test('a blocked reply is never learned', async (t) => {
+  const replies = new ReplyCache({ maxPrompts: 8, variants: 1, ttlMs: 60_000, maxWords: 8 });
+  await turn({ stt: stt('hello'), llm: llm(['Something scary.']), tts: tts(), safety: safety((text) => text === 'Something scary.') }, undefined, { replies, conversationStart: true });
+  t.equal(replies.size, 0);
 });

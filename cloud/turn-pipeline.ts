@@ -9,6 +9,7 @@ import { gentleRedirect } from './providers/safety/gentle-redirect.js';
 import type { SafetyFilter } from './providers/safety/safety-filter.js';
 import type { Stt } from './providers/stt/stt.js';
 import type { Tts } from './providers/tts/tts.js';
+import type { ReplyCache } from './reply-cache.js';
 import { splitSentences } from './sentence-splitter.js';
 import { startAhead } from './start-ahead.js';
 import type { SafetyRecord, TurnOutcome } from './store/store.js';
@@ -42,6 +43,8 @@ export interface TurnInput {
   readonly listenStoppedAt: () => number | undefined;
   readonly history: readonly ChatMessage[];
   readonly toy: ToyProfile;
+  /** Nothing has been said yet in this conversation: a cached reply to its first words fits. */
+  readonly conversationStart?: boolean;
 }
 
 export interface TurnOptions {
@@ -54,6 +57,8 @@ export interface TurnOptions {
   readonly budget?: TurnBudgetOptions;
   /** Hears of every retry, for the log. */
   readonly onRetry?: (stage: BudgetStage, error: ProviderError, attempt: number) => void;
+  /** Replies to the words children open a conversation with: served, and learned, at conversation starts. */
+  readonly replies?: ReplyCache;
   readonly now?: () => number;
 }
 
@@ -203,6 +208,16 @@ export async function runTurn(
       return finish('not_understood');
     }
 
+    const replies = input.conversationStart ? options.replies : undefined;
+    const cached = replies?.lookup(input.toy, transcript);
+    if (cached !== undefined) {
+      // The same words were checked, answered and checked again when this reply was made.
+      mark('replyCache');
+      safety.push(...cached.safety);
+      await speak(list(cached.sentences));
+      return finish('answered');
+    }
+
     const safetyAskedAt = now();
     const inputVerdict = await withinBudget('safetyIn', turnBudget(), signal, (s) => providers.safety.check(transcript, 'input', s), retried('safetyIn'));
     safety.push({ ...inputVerdict, direction: 'input', text: transcript });
@@ -267,6 +282,7 @@ export async function runTurn(
     } finally {
       await producing;
     }
+    if (!blocked) replies?.learn(input.toy, transcript, { sentences: spoken, safety });
     return finish(blocked ? 'blocked' : 'answered');
   } catch (error) {
     if (signal.aborted) return finish('aborted', { code: 'aborted', message: String((signal.reason as Error)?.message ?? signal.reason) });
@@ -289,6 +305,10 @@ export async function runTurn(
 
 async function* once(text: string): AsyncIterable<string> {
   yield text;
+}
+
+async function* list(texts: readonly string[]): AsyncIterable<string> {
+  yield* texts;
 }
 
 async function* tap<T>(source: AsyncIterable<T>, first: () => void): AsyncIterable<T> {
