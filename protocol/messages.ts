@@ -28,9 +28,15 @@ export interface ListenMessage {
   readonly type: 'listen';
   readonly state: 'start' | 'stop';
   readonly turn: number;
-  /** 'push': the child holds the button and 'stop' ends the turn. */
-  readonly mode: 'push';
+  /**
+   * 'push': the child holds the button and 'stop' ends the turn.
+   * 'hands_free': the microphone streams on and the gateway hears where the child's turn ends
+   * (it answers with `vad`); 'stop' then means the child switched hands-free off.
+   */
+  readonly mode: ListenMode;
 }
+
+export type ListenMode = 'push' | 'hands_free';
 
 /**
  * What the device measured of a finished turn, sent once the last sample has
@@ -101,6 +107,19 @@ export interface MetricsMessage {
   readonly timings: Readonly<Record<string, number>>;
 }
 
+/**
+ * What the gateway heard in a hands-free turn: 'speech' (the child began to speak), 'end' (the
+ * child's turn is over: the reply follows), 'idle' (nothing was said for a while: hands-free is
+ * over), 'barge_in' (the child spoke over the toy's reply: that turn is cut, the next one begins).
+ */
+export interface VadMessage {
+  readonly type: 'vad';
+  readonly turn: number;
+  readonly event: VadEvent;
+}
+
+export type VadEvent = 'speech' | 'end' | 'idle' | 'barge_in';
+
 export interface ErrorMessage {
   readonly type: 'error';
   readonly code: string;
@@ -137,6 +156,7 @@ export type GatewayMessage =
   | ReplyMessage
   | SpeakMessage
   | MetricsMessage
+  | VadMessage
   | ErrorMessage
   | AbortMessage
   | PingMessage

@@ -52,6 +52,18 @@ const FIXTURES: readonly Fixture[] = [
     message: { type: 'listen', state: 'stop', turn: 7, mode: 'push' },
   },
   {
+    name: 'listen start, hands-free',
+    from: 'device',
+    json: '{"type":"listen","state":"start","turn":8,"mode":"hands_free"}',
+    message: { type: 'listen', state: 'start', turn: 8, mode: 'hands_free' },
+  },
+  {
+    name: 'vad',
+    from: 'gateway',
+    json: '{"type":"vad","turn":8,"event":"barge_in"}',
+    message: { type: 'vad', turn: 8, event: 'barge_in' },
+  },
+  {
     name: 'report',
     from: 'device',
     json: '{"type":"report","turn":7,"timings":{"voiceToVoiceMs":412}}',
@@ -165,7 +177,7 @@ t.test('every message type has a fixture', async (t) => {
     [
       'device:abort', 'device:hello', 'device:listen', 'device:ping', 'device:pong', 'device:report',
       'gateway:abort', 'gateway:error', 'gateway:metrics', 'gateway:ping', 'gateway:pong',
-      'gateway:reply', 'gateway:settings', 'gateway:speak', 'gateway:transcript', 'gateway:welcome',
+      'gateway:reply', 'gateway:settings', 'gateway:speak', 'gateway:transcript', 'gateway:vad', 'gateway:welcome',
     ],
   );
 });
@@ -300,7 +312,8 @@ const OUT_OF_RANGE: Record<string, Json[]> = {
   channels: [2, 0],
   frameMs: [10, 80, 120, 2.5],
   state: ['pause', 'START', ''],
-  mode: ['hands_free', 'Push', ''],
+  mode: ['auto', 'handsfree', 'Push', ''],
+  event: ['speech_start', 'END', ''],
   deviceId: ['', long(65), 'toy 1', '-toy', '.toy', '_toy', 'toy/1', 'toy\\1', 'toyé', 'toy\n', '../etc', 'toy:1'],
   secret: ['', long(257)],
   firmware: [long(65)],
@@ -642,4 +655,11 @@ t.test('2,000 random field swaps in valid fixtures never throw and are valid or 
   t.equal(unexpected, 0, 'a well-formed frame of a known type is only ever invalid_message or version_mismatch');
   t.equal(unstable, 0, 'every accepted message round-trips');
   t.ok(accepted > 100, `${accepted} swaps still gave valid messages`);
+});
+
+t.test('hands-free: an unknown listen mode or vad event names its field', async (t) => {
+  expectProblem(t, parseDeviceMessage('{"type":"listen","state":"start","turn":8,"mode":"auto"}'), 'invalid_message', "'mode'");
+  expectProblem(t, parseGatewayMessage('{"type":"vad","turn":8,"event":"maybe"}'), 'invalid_message', "'event'");
+  expectProblem(t, parseGatewayMessage('{"type":"vad","turn":0,"event":"end"}'), 'invalid_message', "'turn'");
+  expectProblem(t, parseGatewayMessage('{"type":"vad","turn":8}'), 'invalid_message', "'event'");
 });

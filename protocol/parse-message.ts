@@ -56,7 +56,7 @@ const fromDevice: Record<string, Reader> = {
     capabilities: r.stringList('capabilities', { maxItems: 32, maxLength: 64 }),
   }),
   report: (r) => ({ type: 'report', turn: turn(r), timings: r.numberMap('timings', { maxKeys: 32 }) }),
-  listen: (r) => ({ type: 'listen', state: r.oneOf('state', ['start', 'stop'] as const), turn: turn(r), mode: r.oneOf('mode', ['push'] as const) }),
+  listen: (r) => ({ type: 'listen', state: r.oneOf('state', ['start', 'stop'] as const), turn: turn(r), mode: r.oneOf('mode', ['push', 'hands_free'] as const) }),
 };
 
 const fromGateway: Record<string, Reader> = {
@@ -78,6 +78,7 @@ const fromGateway: Record<string, Reader> = {
   reply: (r) => ({ type: 'reply', turn: turn(r), index: r.integer('index', 0, 10_000), text: r.string('text', { min: 1, max: MAX_TEXT_LENGTH }) }),
   speak: (r) => ({ type: 'speak', state: r.oneOf('state', ['start', 'stop'] as const), turn: turn(r) }),
   metrics: (r) => ({ type: 'metrics', turn: turn(r), timings: r.numberMap('timings', { maxKeys: 32 }) }),
+  vad: (r) => ({ type: 'vad', turn: turn(r), event: r.oneOf('event', ['speech', 'end', 'idle', 'barge_in'] as const) }),
   error: (r) => {
     const message = {
       type: 'error',

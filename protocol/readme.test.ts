@@ -25,7 +25,7 @@ t.test('every JSON example parses, and every message type has one', async (t) =>
     if (device.ok) types.add(device.message.type);
     if (gateway.ok) types.add(gateway.message.type);
   }
-  t.same([...types].sort(), ['abort', 'error', 'hello', 'listen', 'metrics', 'ping', 'pong', 'reply', 'report', 'settings', 'speak', 'transcript', 'welcome']);
+  t.same([...types].sort(), ['abort', 'error', 'hello', 'listen', 'metrics', 'ping', 'pong', 'reply', 'report', 'settings', 'speak', 'transcript', 'vad', 'welcome']);
   for (const type of types) t.match(README, new RegExp(`^### (.*, )?${type}\\b`, 'm'), `a section for ${type}`);
 });
 
