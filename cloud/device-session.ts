@@ -10,6 +10,7 @@ import {
   UPLINK_AUDIO,
   decodeAudioFrame,
   encodeAudioFrame,
+  frameSamples,
   encodeMessage,
   parseDeviceMessage,
   type DeviceMessage,
@@ -24,6 +25,8 @@ import type { Log } from './log.js';
 import type { ChatMessage } from './providers/llm/llm.js';
 import type { TurnLog } from './store/turn-log.js';
 import type { ReplyCache } from './reply-cache.js';
+import { HandsFreeListener } from './hands-free-listener.js';
+import type { Vad } from './vad/vad.js';
 import type { ParentSettings, Store } from './store/store.js';
 import type { ToyProfile } from './toy-profile.js';
 import { runTurn, type TurnProviders } from './turn-pipeline.js';
@@ -36,6 +39,8 @@ export interface SessionDeps {
   readonly store: Store;
   readonly turnLog: TurnLog;
   readonly toy: ToyProfile;
+  /** A voice activity detector for one hands-free microphone stream. */
+  readonly vad: () => Vad;
   /** Replies to a conversation's first words; none when the language model is quick and local anyway. */
   readonly replies?: ReplyCache;
   readonly log: Log;
@@ -64,6 +69,11 @@ interface ActiveTurn {
   listenStoppedAt?: number;
   /** Uplink frames taken into this turn, bounded by maxUtteranceFrames. */
   accepted: number;
+  readonly handsFree: boolean;
+  /** The pipeline runs (a hands-free turn starts it only once the child speaks). */
+  started: boolean;
+  /** Timings the session measured itself (the pause waited for in hands-free). */
+  readonly extraTimings: Record<string, number>;
 }
 
 const MAX_HISTORY_MESSAGES = 12;
@@ -90,6 +100,11 @@ export class DeviceSession {
   /** Their numbers, so a report can tell a turn still unwinding from one the session never ran. */
   private readonly runningTurns = new Set<number>();
   private readonly recorder: TurnRecorder;
+  private capabilities: ReadonlySet<string> = new Set();
+  /** The hands-free microphone, while the device is in hands-free mode. */
+  private listener: HandsFreeListener | undefined;
+  /** Decodes the hands-free stream, which runs on past the end of its turn's listening. */
+  private handsFreeDecoder: { readonly turn: number; readonly decoder: ReturnType<typeof createOpusDecoder> } | undefined;
   readonly counters: SessionCounters = { framesReceived: 0, framesDropped: 0, framesSent: 0, badFrames: 0, turns: 0 };
 
   constructor(
@@ -131,6 +146,7 @@ export class DeviceSession {
     this.closed = true;
     clearTimeout(this.helloTimer);
     clearTimeout(this.silenceTimer);
+    this.endHandsFree();
     this.abortTurn('disconnected');
     if (this.deviceId) this.deps.release(this.deviceId, this);
     void this.settled();
@@ -226,6 +242,7 @@ export class DeviceSession {
     }
     clearTimeout(this.helloTimer);
     this.deviceId = hello.deviceId;
+    this.capabilities = new Set(hello.capabilities);
     this.deps.claim(hello.deviceId, this);
     this.heard();
     this.deps.log('info', 'device connected', { session: this.id, device: hello.deviceId, firmware: hello.firmware });
@@ -271,8 +288,14 @@ export class DeviceSession {
       this.error(ErrorCode.TurnInProgress, `turn ${message.turn} has already started`, false, message.turn);
       return;
     }
+    const handsFree = message.mode === 'hands_free';
+    if (handsFree && !this.capabilities.has('hands_free')) {
+      this.error(ErrorCode.InvalidMessage, "listen: mode 'hands_free' needs the 'hands_free' capability in the hello", false, message.turn);
+      return;
+    }
     // A new turn supersedes whatever is still running: the child spoke again.
     this.abortTurn('superseded');
+    if (!handsFree) this.endHandsFree();
     const turn: ActiveTurn = {
       turn: message.turn,
       controller: new AbortController(),
@@ -281,9 +304,20 @@ export class DeviceSession {
       startedAt: new Date(),
       listening: true,
       accepted: 0,
+      handsFree,
+      started: false,
+      extraTimings: {},
     };
     this.active = turn;
     this.counters.turns++;
+    if (!handsFree) return this.startPipeline(turn);
+    this.listener ??= this.handsFreeListener();
+    this.listener.listen(turn.turn);
+  }
+
+  private startPipeline(turn: ActiveTurn): void {
+    if (turn.started) return;
+    turn.started = true;
     const done = this.run(turn).catch((error: unknown) => {
       this.deps.log('error', 'turn crashed', { session: this.id, turn: turn.turn, error: (error as Error).message });
     });
@@ -297,10 +331,68 @@ export class DeviceSession {
 
   private listenStop(message: ListenMessage): void {
     const turn = this.active;
+    if (message.mode === 'hands_free') {
+      // Hands-free switched off: a turn the child is speaking ends there; one with nothing said yet just ends.
+      const listener = this.listener;
+      this.listener = undefined;
+      this.handsFreeDecoder = undefined;
+      void listener?.stop().then(() => {
+        if (turn && this.active === turn && turn.listening && !turn.started) this.active = undefined;
+      });
+      return;
+    }
     if (!turn || turn.turn !== message.turn || !turn.listening) return;
+    this.stopListening(turn);
+  }
+
+  private stopListening(turn: ActiveTurn): void {
     turn.listening = false;
     turn.listenStoppedAt = performance.now();
     turn.pcm.end();
+  }
+
+  private handsFreeListener(): HandsFreeListener {
+    const config = this.deps.config;
+    const listening = (number: number) => (this.active?.turn === number && this.active.listening ? this.active : undefined);
+    return new HandsFreeListener(this.deps.vad(), { idleMs: config.handsFreeIdleMs, maxCarriedSamples: config.maxUtteranceFrames * frameSamples(UPLINK_AUDIO), endpointer: { maxUtteranceMs: config.maxUtteranceFrames * UPLINK_AUDIO.frameMs } }, {
+      speechStarted: (number) => {
+        const turn = listening(number);
+        if (!turn) return;
+        this.send({ type: 'vad', turn: number, event: 'speech' });
+        this.startPipeline(turn);
+      },
+      speech: (number, pcm) => {
+        const turn = listening(number);
+        if (turn && !turn.pcm.push(pcm)) this.counters.framesDropped++;
+      },
+      turnEnded: (number, hangoverMs) => {
+        const turn = listening(number);
+        if (!turn) return;
+        turn.extraTimings['vadHangover'] = hangoverMs;
+        this.send({ type: 'vad', turn: number, event: 'end' });
+        this.stopListening(turn);
+      },
+      bargedIn: (number) => {
+        this.deps.log('info', 'barge-in by voice', { session: this.id, device: this.deviceId, turn: number });
+        // The device hears first, so it cuts its playback and starts the next turn; the gateway sends nothing more for this one.
+        this.send({ type: 'vad', turn: number, event: 'barge_in' });
+        if (this.active?.turn === number) this.abortTurn('barged in by voice');
+      },
+      idle: (number) => {
+        this.send({ type: 'vad', turn: number, event: 'idle' });
+        this.listener = undefined;
+        this.handsFreeDecoder = undefined;
+        const turn = listening(number);
+        // Nothing was said: no pipeline ran, and there is nothing to record.
+        if (turn && !turn.started) this.active = undefined;
+      },
+    });
+  }
+
+  private endHandsFree(): void {
+    this.listener?.close();
+    this.listener = undefined;
+    this.handsFreeDecoder = undefined;
   }
 
   private receiveAudio(data: Buffer): void {
@@ -317,6 +409,7 @@ export class DeviceSession {
       return;
     }
     const frame = decoded.frame;
+    if (frame.kind === AudioKind.Microphone && this.listener !== undefined && frame.turn === this.listener.currentTurn) return this.hearHandsFree(frame.turn, frame.payload, frame.sequence);
     const turn = this.active;
     if (frame.kind !== AudioKind.Microphone || !turn || !turn.listening || frame.turn !== turn.turn) {
       this.counters.framesDropped++;
@@ -337,6 +430,22 @@ export class DeviceSession {
       return;
     }
     turn.accepted++;
+  }
+
+  /** Hands-free audio: the stream goes on while the turn is answered, so the listener hears every frame of the turn. */
+  private hearHandsFree(number: number, payload: Uint8Array, sequence: number): void {
+    if (this.handsFreeDecoder?.turn !== number) this.handsFreeDecoder = { turn: number, decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate) };
+    let pcm: Int16Array;
+    try {
+      pcm = this.handsFreeDecoder.decoder.decode(payload);
+    } catch (error) {
+      this.counters.badFrames++;
+      this.error(ErrorCode.MalformedFrame, `audio frame ${sequence} of turn ${number} is not Opus: ${(error as Error).message}`, false);
+      return;
+    }
+    const turn = this.active;
+    if (turn?.turn === number && turn.listening) turn.accepted++;
+    this.listener?.hear(number, pcm);
   }
 
   private abortTurn(reason: string): void {
@@ -376,8 +485,9 @@ export class DeviceSession {
       },
       turn.controller.signal,
     );
+    const timings = { ...result.timings, ...turn.extraTimings };
     if (result.outcome !== 'aborted') {
-      this.send({ type: 'metrics', turn: number, timings: result.timings });
+      this.send({ type: 'metrics', turn: number, timings });
       // A failed turn that still spoke its kind fallback ends like any other; a silent one is an error.
       if (result.outcome === 'failed' && !result.spoke) this.error(ErrorCode.TurnFailed, result.error?.message ?? 'turn failed', true, number);
       else this.send({ type: 'speak', state: 'stop', turn: number });
@@ -392,7 +502,7 @@ export class DeviceSession {
       device: this.deviceId,
       turn: number,
       outcome: result.outcome,
-      timings: result.timings,
+      timings,
       ...(result.error ? { error: result.error } : {}),
     });
     this.recorder.finished({
@@ -405,7 +515,7 @@ export class DeviceSession {
       reply: result.reply,
       outcome: result.outcome,
       safety: result.safety,
-      timings: result.timings,
+      timings,
       ...(result.error ? { error: result.error } : {}),
     });
   }

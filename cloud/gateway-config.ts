@@ -24,6 +24,8 @@ export interface GatewayConfig {
   readonly settingsPollMs: number;
   /** From listen stop to the toy's first sound at most; shared out to the stages as timeouts (cloud/turn-budget.ts). */
   readonly turnBudgetMs: number;
+  /** A hands-free turn in which nothing is said for this long ends hands-free: a quiet room is not streamed for ever. */
+  readonly handsFreeIdleMs: number;
 }
 
 export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
@@ -40,6 +42,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   maxVolume: 85,
   settingsPollMs: 1000,
   turnBudgetMs: 4000,
+  handsFreeIdleMs: 20_000,
 });
 
 export class ConfigError extends Error {
@@ -72,6 +75,7 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('maxVolume', merged.maxVolume, 0, 100);
   int('settingsPollMs', merged.settingsPollMs, 50, 600_000);
   int('turnBudgetMs', merged.turnBudgetMs, 500, 600_000);
+  int('handsFreeIdleMs', merged.handsFreeIdleMs, 1000, 600_000);
   if (!(merged.pacing.rate > 0 && merged.pacing.rate <= 1000)) throw new ConfigError(`gateway config 'pacing.rate' must be in (0, 1000], got ${merged.pacing.rate}`);
   if (typeof merged.host !== 'string' || merged.host === '') throw new ConfigError("gateway config 'host' must be a host name or address");
   if (typeof merged.databasePath !== 'string' || merged.databasePath === '') throw new ConfigError("gateway config 'databasePath' must be a file path");

@@ -3,6 +3,7 @@ import { GatewayServer } from './gateway-server.js';
 import type { Log } from './log.js';
 import { pregenerateReplies, type PregenerateResult } from './pregenerate-replies.js';
 import { ReplyCache } from './reply-cache.js';
+import { EnergyVad } from './vad/energy-vad.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { OFFLINE_SETTINGS, describeProviderSettings, type ProviderSettings } from './provider-settings.js';
 import { replayFallback } from './store/replay-fallback.js';
@@ -56,7 +57,8 @@ export async function startGateway(
             return undefined;
           },
         );
-  const server = await GatewayServer.start({ config, providers, store, turnLog, toy, log, ...(replies ? { replies } : {}) });
+  const vad = () => new EnergyVad();
+  const server = await GatewayServer.start({ config, providers, store, turnLog, toy, log, vad, ...(replies ? { replies } : {}) });
   log('info', 'gateway listening', { url: server.url, stt: providers.stt.name, llm: providers.llm.name, tts: providers.tts.name, safety: providers.safety.name });
   return {
     server,

@@ -16,9 +16,9 @@ export const DEVICE_SECRET = 'a-long-enough-test-secret';
 export const SPEED = 8;
 
 /** A gateway on a free loopback port, its database in `dir`: the offline providers unless `providerSettings` say otherwise. */
-export async function gatewayFor(dir: string, port = 0, providerSettings?: ProviderSettings): Promise<RunningGateway> {
+export async function gatewayFor(dir: string, port = 0, providerSettings?: ProviderSettings, config: Parameters<typeof gatewayConfig>[0] = {}): Promise<RunningGateway> {
   const gateway = await startGateway(
-    gatewayConfig({ port, databasePath: join(dir, 'gateway.db'), pacing: { rate: SPEED }, turnBudgetMs: 30_000, heartbeat: { intervalMs: 2000, timeoutMs: 2000 } }),
+    gatewayConfig({ port, databasePath: join(dir, 'gateway.db'), pacing: { rate: SPEED }, turnBudgetMs: 30_000, heartbeat: { intervalMs: 2000, timeoutMs: 2000 }, ...config }),
     silentLog,
     providerSettings === undefined ? {} : { providerSettings },
   );
