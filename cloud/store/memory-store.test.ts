@@ -20,3 +20,21 @@ t.test('a closed store refuses work', async (t) => {
   await store.close();
   await t.rejects(store.listTurns({}), { code: 'store_unavailable' });
 });
+
+t.test('keeps its own copy of a conversation and of facts', async (t) => {
+  const store = new MemoryStore();
+  const messages = [{ role: 'user' as const, content: 'hi' }];
+  await store.saveConversation('toy-1', 'pommai', { summary: '', messages });
+  messages.push({ role: 'user', content: 'changed later' });
+  const saved = await store.conversation('toy-1', 'pommai');
+  t.equal(saved?.messages.length, 1);
+  (saved?.messages as unknown[]).length = 0;
+  t.equal((await store.conversation('toy-1', 'pommai'))?.messages.length, 1);
+  const keywords = ['carrot'];
+  await store.putKnowledge('pommai', [{ text: 'I like carrots.', keywords }]);
+  keywords.push('changed');
+  const [fact] = await store.searchKnowledge('pommai', 'carrot', 1);
+  t.strictSame(fact?.keywords, ['carrot']);
+  (fact?.keywords as string[]).push('changed');
+  t.strictSame((await store.searchKnowledge('pommai', 'carrot', 1))[0]?.keywords, ['carrot']);
+});

@@ -1,12 +1,33 @@
 import { ProviderError } from '../provider-error.js';
 import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
-import { mergeSettings, settingsProblem, type DeviceRecord, type ParentSettings, type Store, type TurnRecord } from './store.js';
+import { searchTerms } from './search-terms.js';
+import {
+  checkConversation,
+  knowledgeLimit,
+  mergeSettings,
+  normalizeKnowledge,
+  settingsProblem,
+  type Conversation,
+  type DeviceRecord,
+  type KnowledgeFact,
+  type KnowledgeFactInput,
+  type ParentSettings,
+  type Store,
+  type StoredConversation,
+  type TurnRecord,
+} from './store.js';
 
 interface StoredTurn {
   readonly turn: TurnRecord;
   readonly startedMs: number;
   /** Insertion order, to break ties between turns that started in the same millisecond. */
   readonly seq: number;
+}
+
+interface IndexedFact {
+  readonly fact: KnowledgeFact;
+  readonly keywordStems: ReadonlySet<string>;
+  readonly textStems: ReadonlySet<string>;
 }
 
 /**
@@ -16,6 +37,9 @@ interface StoredTurn {
 export class MemoryStore implements Store {
   readonly #turns = new Map<string, StoredTurn>();
   readonly #devices = new Map<string, { hash: string; createdAt: string; settings: ParentSettings }>();
+  /** Keyed by device id, then toy id, so a parent's delete drops a device's memory in one go. */
+  readonly #conversations = new Map<string, Map<string, StoredConversation>>();
+  readonly #knowledge = new Map<string, readonly IndexedFact[]>();
   #seq = 0;
   #closed = false;
 
@@ -47,7 +71,55 @@ export class MemoryStore implements Store {
     for (const [id, stored] of this.#turns) {
       if (stored.turn.deviceId === deviceId && this.#turns.delete(id)) deleted++;
     }
+    this.#conversations.delete(deviceId);
     return deleted;
+  }
+
+  async conversation(deviceId: string, toyId: string): Promise<StoredConversation | undefined> {
+    this.#open();
+    const stored = this.#conversations.get(deviceId)?.get(toyId);
+    return stored === undefined ? undefined : structuredClone(stored);
+  }
+
+  async saveConversation(deviceId: string, toyId: string, conversation: Conversation): Promise<void> {
+    this.#open();
+    checkConversation(deviceId, toyId, conversation);
+    const messages = conversation.messages.map(({ role, content }) => ({ role, content }));
+    let toys = this.#conversations.get(deviceId);
+    if (toys === undefined) this.#conversations.set(deviceId, (toys = new Map()));
+    toys.set(toyId, { summary: conversation.summary, messages, updatedAt: new Date().toISOString() });
+  }
+
+  async putKnowledge(toyId: string, facts: readonly KnowledgeFactInput[]): Promise<void> {
+    this.#open();
+    const indexed = normalizeKnowledge(toyId, facts).map((fact) => ({
+      fact,
+      keywordStems: new Set(fact.keywords.flatMap(searchTerms).map(stem)),
+      textStems: new Set(searchTerms(fact.text).map(stem)),
+    }));
+    if (indexed.length === 0) this.#knowledge.delete(toyId);
+    else this.#knowledge.set(toyId, indexed);
+  }
+
+  /**
+   * Term overlap: a query word among a fact's keywords scores 2, in its text 1 (as SQLite weighs
+   * the two columns); ties go to the fact with fewer words, then to the earlier fact.
+   */
+  async searchKnowledge(toyId: string, query: string, limit: number): Promise<KnowledgeFact[]> {
+    this.#open();
+    const max = knowledgeLimit(limit);
+    const terms = new Set(searchTerms(query).map(stem));
+    if (terms.size === 0 || max === 0) return [];
+    const scored = (this.#knowledge.get(toyId) ?? []).map((indexed, position) => {
+      let score = 0;
+      for (const term of terms) score += indexed.keywordStems.has(term) ? 2 : indexed.textStems.has(term) ? 1 : 0;
+      return { indexed, position, score, size: indexed.textStems.size + indexed.keywordStems.size };
+    });
+    return scored
+      .filter((entry) => entry.score > 0)
+      .sort((a, b) => b.score - a.score || a.size - b.size || a.position - b.position)
+      .slice(0, max)
+      .map((entry) => structuredClone(entry.indexed.fact));
   }
 
   async addDevice(deviceId: string): Promise<string> {
@@ -98,4 +170,11 @@ export class MemoryStore implements Store {
   #open(): void {
     if (this.#closed) throw new ProviderError('store_unavailable', 'the memory store is closed');
   }
+}
+
+/** Enough stemming that "carrots" finds "carrot" and "bunnies" finds "bunny", as Porter does in SQLite. */
+function stem(term: string): string {
+  if (term.length > 4 && term.endsWith('ies')) return `${term.slice(0, -3)}y`;
+  if (term.length > 3 && term.endsWith('s') && !term.endsWith('ss')) return term.slice(0, -1);
+  return term;
 }

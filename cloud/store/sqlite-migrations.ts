@@ -46,6 +46,51 @@ export const MIGRATIONS: readonly Migration[] = [
     // The parent's choices as JSON, only what was chosen: a missing key means the gateway's default.
     sql: `ALTER TABLE devices ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
   },
+  {
+    version: 3,
+    // Conversation memory: one row per device and toy, the messages as JSON because they are only
+    // ever read and written whole. Knowledge: the facts in a plain table (the record) and an FTS5
+    // index over it kept in step by triggers. The index reads `keywords` as the JSON text, which the
+    // tokenizer splits into the words. `id` is an INTEGER PRIMARY KEY because VACUUM may renumber an
+    // implicit rowid and the index refers to it. Porter stemming lets "carrots" find "carrot".
+    sql: `
+      CREATE TABLE conversations (
+        device_id  TEXT NOT NULL,
+        toy_id     TEXT NOT NULL,
+        summary    TEXT NOT NULL,
+        messages   TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, toy_id)
+      ) STRICT;
+
+      CREATE TABLE knowledge (
+        id       INTEGER PRIMARY KEY,
+        toy_id   TEXT NOT NULL,
+        fact_id  TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        text     TEXT NOT NULL,
+        keywords TEXT NOT NULL,
+        UNIQUE (toy_id, fact_id)
+      ) STRICT;
+
+      CREATE VIRTUAL TABLE knowledge_search USING fts5(
+        text, keywords,
+        content = 'knowledge', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+
+      CREATE TRIGGER knowledge_added AFTER INSERT ON knowledge BEGIN
+        INSERT INTO knowledge_search (rowid, text, keywords) VALUES (new.id, new.text, new.keywords);
+      END;
+      CREATE TRIGGER knowledge_removed AFTER DELETE ON knowledge BEGIN
+        INSERT INTO knowledge_search (knowledge_search, rowid, text, keywords) VALUES ('delete', old.id, old.text, old.keywords);
+      END;
+      CREATE TRIGGER knowledge_changed AFTER UPDATE ON knowledge BEGIN
+        INSERT INTO knowledge_search (knowledge_search, rowid, text, keywords) VALUES ('delete', old.id, old.text, old.keywords);
+        INSERT INTO knowledge_search (rowid, text, keywords) VALUES (new.id, new.text, new.keywords);
+      END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -8,7 +8,7 @@ import { ProviderError } from '../provider-error.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 import { fillStore } from './fill-store.js';
-import { sampleTurn, storeContract } from './store-contract.js';
+import { SAMPLE_FACTS, sampleTurn, storeContract } from './store-contract.js';
 
 const contractDir = t.testdir();
 let contractFiles = 0;
@@ -44,7 +44,7 @@ t.test('creates missing directories, uses WAL, records the schema version', asyn
   await store.close();
   const db = inspect(t, path);
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1, 2]);
+  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1, 2, 3]);
 });
 
 t.test('migrations run once; reopening keeps data and schema', async (t) => {
@@ -60,7 +60,7 @@ t.test('migrations run once; reopening keeps data and schema', async (t) => {
     await again.close();
   }
   const db = inspect(t, path);
-  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1, 2], 'no migration ran twice');
+  t.strictSame(db.prepare('SELECT version FROM schema_version').pluck().all(), [1, 2, 3], 'no migration ran twice');
 });
 
 t.test('a database from before parent settings is upgraded, its devices kept with none chosen', async (t) => {
@@ -74,6 +74,48 @@ t.test('a database from before parent settings is upgraded, its devices kept wit
   const store = await openStore(t, path);
   t.strictSame(await store.listDevices(), [{ id: 'old-toy', createdAt: '2026-01-01T00:00:00.000Z', settings: {} }]);
   t.strictSame(await store.updateDeviceSettings('old-toy', { locked: true }), { locked: true });
+});
+
+t.test('a database from before conversation memory is upgraded, its turns and devices kept', async (t) => {
+  const path = join(t.testdir(), 'v2.db');
+  const db = new Database(path);
+  db.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
+  for (const migration of MIGRATIONS.filter((m) => m.version <= 2)) {
+    db.exec(migration.sql);
+    db.prepare('INSERT INTO schema_version VALUES (?, ?)').run(migration.version, new Date().toISOString());
+  }
+  db.prepare(`INSERT INTO devices VALUES ('old-toy', 'x', '2026-01-01T00:00:00.000Z', '{"locked":true}')`).run();
+  db.close();
+  const store = await openStore(t, path);
+  await store.saveTurn(sampleTurn({ deviceId: 'old-toy' }));
+  t.strictSame(await store.deviceSettings('old-toy'), { locked: true });
+  t.equal(await store.conversation('old-toy', 'pommai'), undefined);
+  await store.saveConversation('old-toy', 'pommai', { summary: 'we sang', messages: [] });
+  await store.putKnowledge('pommai', SAMPLE_FACTS);
+  t.equal((await store.searchKnowledge('pommai', 'lettuce', 1))[0]?.id, 'food');
+});
+
+t.test('conversations and knowledge survive reopening', async (t) => {
+  const path = join(t.testdir(), 'pommai.db');
+  const first = await SqliteStore.open(path);
+  await first.saveConversation('toy-1', 'pommai', { summary: 'we sang', messages: [{ role: 'user', content: 'sing again' }] });
+  await first.putKnowledge('pommai', SAMPLE_FACTS);
+  await first.close();
+  const again = await openStore(t, path);
+  t.strictSame((await again.conversation('toy-1', 'pommai'))?.messages, [{ role: 'user', content: 'sing again' }]);
+  t.equal((await again.searchKnowledge('pommai', 'lettuce', 1))[0]?.id, 'food');
+});
+
+t.test("replacing a toy's knowledge leaves no stale entries in the search index", async (t) => {
+  const path = join(t.testdir(), 'pommai.db');
+  const store = await openStore(t, path);
+  for (let i = 0; i < 3; i++) await store.putKnowledge('pommai', SAMPLE_FACTS);
+  await store.putKnowledge('pommai', SAMPLE_FACTS.slice(0, 2));
+  const db = inspect(t, path);
+  // The FTS5 integrity check fails when the index and the facts it indexes disagree.
+  db.exec("INSERT INTO knowledge_search (knowledge_search) VALUES ('integrity-check')");
+  t.equal(db.prepare("SELECT COUNT(*) FROM knowledge WHERE toy_id = 'pommai'").pluck().get(), 2);
+  t.strictSame(await store.searchKnowledge('pommai', 'lettuce', 5), []);
 });
 
 t.test('refuses a database written by newer code', async (t) => {
@@ -127,7 +169,15 @@ t.test('a read-only open reads, and every write fails with store_unavailable', a
   await writer.close();
   const reader = await openStore(t, path, { readonly: true });
   t.strictSame(await reader.listTurns({}), [sampleTurn()]);
-  const writes = [() => reader.saveTurn(sampleTurn({ id: 'turn-2' })), () => reader.addDevice('toy-1'), () => reader.deleteTurns('toy-1')];
+  t.equal(await reader.conversation('toy-1', 'pommai'), undefined);
+  t.strictSame(await reader.searchKnowledge('pommai', 'carrot', 5), []);
+  const writes = [
+    () => reader.saveTurn(sampleTurn({ id: 'turn-2' })),
+    () => reader.addDevice('toy-1'),
+    () => reader.deleteTurns('toy-1'),
+    () => reader.saveConversation('toy-1', 'pommai', { summary: '', messages: [] }),
+    () => reader.putKnowledge('pommai', SAMPLE_FACTS),
+  ];
   for (const write of writes) {
     const err = await failure(t, write());
     t.equal(err.code, 'store_unavailable');

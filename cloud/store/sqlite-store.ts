@@ -4,7 +4,25 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ProviderError } from '../provider-error.js';
-import { mergeSettings, settingsProblem, type DeviceRecord, type ParentSettings, type SafetyRecord, type Store, type TurnOutcome, type TurnRecord } from './store.js';
+import {
+  checkConversation,
+  knowledgeLimit,
+  mergeSettings,
+  normalizeKnowledge,
+  settingsProblem,
+  type Conversation,
+  type ConversationMessage,
+  type DeviceRecord,
+  type KnowledgeFact,
+  type KnowledgeFactInput,
+  type ParentSettings,
+  type SafetyRecord,
+  type Store,
+  type StoredConversation,
+  type TurnOutcome,
+  type TurnRecord,
+} from './store.js';
+import { searchTerms } from './search-terms.js';
 import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
 import { migrate, requireLatest } from './sqlite-migrations.js';
 import { sqliteError } from './sqlite-error.js';
@@ -37,6 +55,18 @@ interface TurnRow {
   error_message: string | null;
 }
 
+interface ConversationRow {
+  summary: string;
+  messages: string;
+  updated_at: string;
+}
+
+interface FactRow {
+  fact_id: string;
+  text: string;
+  keywords: string;
+}
+
 interface DeviceRow {
   id: string;
   created_at: string;
@@ -59,6 +89,12 @@ export class SqliteStore implements Store {
   readonly #listDevices: BetterSqlite3.Statement<[], DeviceRow>;
   readonly #deviceSettings: BetterSqlite3.Statement<[string], string>;
   readonly #setDeviceSettings: BetterSqlite3.Statement<[string, string]>;
+  readonly #conversation: BetterSqlite3.Statement<[string, string], ConversationRow>;
+  readonly #saveConversation: BetterSqlite3.Statement<[string, string, string, string, string]>;
+  readonly #deleteConversations: BetterSqlite3.Statement<[string]>;
+  readonly #deleteKnowledge: BetterSqlite3.Statement<[string]>;
+  readonly #addFact: BetterSqlite3.Statement<[string, string, number, string, string]>;
+  readonly #searchKnowledge: BetterSqlite3.Statement<[string, string, number], FactRow>;
   #closed = false;
 
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -127,6 +163,26 @@ export class SqliteStore implements Store {
     this.#listDevices = db.prepare<[], DeviceRow>('SELECT id, created_at, settings FROM devices ORDER BY created_at, id');
     this.#deviceSettings = db.prepare<[string], string>('SELECT settings FROM devices WHERE id = ?').pluck();
     this.#setDeviceSettings = db.prepare<[string, string]>('UPDATE devices SET settings = ? WHERE id = ?');
+    this.#conversation = db.prepare<[string, string], ConversationRow>(
+      'SELECT summary, messages, updated_at FROM conversations WHERE device_id = ? AND toy_id = ?',
+    );
+    this.#saveConversation = db.prepare<[string, string, string, string, string]>(`
+      INSERT INTO conversations (device_id, toy_id, summary, messages, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (device_id, toy_id) DO UPDATE SET
+        summary = excluded.summary, messages = excluded.messages, updated_at = excluded.updated_at`);
+    this.#deleteConversations = db.prepare<[string]>('DELETE FROM conversations WHERE device_id = ?');
+    this.#deleteKnowledge = db.prepare<[string]>('DELETE FROM knowledge WHERE toy_id = ?');
+    this.#addFact = db.prepare<[string, string, number, string, string]>(
+      'INSERT INTO knowledge (toy_id, fact_id, position, text, keywords) VALUES (?, ?, ?, ?, ?)',
+    );
+    // bm25 with the keywords weighing twice the text: a keyword is the fact saying what it is about.
+    // The index spans every toy, so the toy filter is on the joined record.
+    this.#searchKnowledge = db.prepare<[string, string, number], FactRow>(`
+      SELECT k.fact_id, k.text, k.keywords
+      FROM knowledge_search JOIN knowledge k ON k.id = knowledge_search.rowid
+      WHERE knowledge_search MATCH ? AND k.toy_id = ?
+      ORDER BY bm25(knowledge_search, 1.0, 2.0), k.position
+      LIMIT ?`);
   }
 
   /** Saving an id that exists replaces it, so a retried save never duplicates a turn. */
@@ -165,7 +221,45 @@ export class SqliteStore implements Store {
   }
 
   async deleteTurns(deviceId: string): Promise<number> {
-    return this.#run('delete turns', () => this.#deleteTurns.run(deviceId).changes);
+    // One transaction: a parent's delete never leaves the turns gone and the memory of them kept.
+    const remove = this.#db.transaction((): number => {
+      this.#deleteConversations.run(deviceId);
+      return this.#deleteTurns.run(deviceId).changes;
+    });
+    return this.#run("delete a device's turns and conversations", () => remove.immediate());
+  }
+
+  async conversation(deviceId: string, toyId: string): Promise<StoredConversation | undefined> {
+    const row = this.#run('read a conversation', () => this.#conversation.get(deviceId, toyId));
+    if (row === undefined) return undefined;
+    return { summary: row.summary, messages: JSON.parse(row.messages) as ConversationMessage[], updatedAt: row.updated_at };
+  }
+
+  async saveConversation(deviceId: string, toyId: string, conversation: Conversation): Promise<void> {
+    checkConversation(deviceId, toyId, conversation);
+    // Only role and content: whatever else a caller's objects carry is not the child's memory.
+    const messages = JSON.stringify(conversation.messages.map(({ role, content }) => ({ role, content })));
+    this.#run('save a conversation', () =>
+      this.#saveConversation.run(deviceId, toyId, conversation.summary, messages, new Date().toISOString()),
+    );
+  }
+
+  async putKnowledge(toyId: string, facts: readonly KnowledgeFactInput[]): Promise<void> {
+    const checked = normalizeKnowledge(toyId, facts);
+    const replace = this.#db.transaction(() => {
+      this.#deleteKnowledge.run(toyId);
+      checked.forEach((fact, position) => this.#addFact.run(toyId, fact.id, position, fact.text, JSON.stringify(fact.keywords)));
+    });
+    this.#run("replace a toy's knowledge", () => replace.immediate());
+  }
+
+  async searchKnowledge(toyId: string, query: string, limit: number): Promise<KnowledgeFact[]> {
+    const max = knowledgeLimit(limit);
+    const terms = searchTerms(query);
+    // Each term quoted, so FTS5 reads it as a word even when it is "near", "and" or "not".
+    const match = terms.map((term) => `"${term}"`).join(' OR ');
+    const rows = this.#run('search knowledge', () => (terms.length === 0 || max === 0 ? [] : this.#searchKnowledge.all(match, toyId, max)));
+    return rows.map((row) => ({ id: row.fact_id, text: row.text, keywords: JSON.parse(row.keywords) as string[] }));
   }
 
   async addDevice(deviceId: string): Promise<string> {
