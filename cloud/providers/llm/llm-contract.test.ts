@@ -3,6 +3,7 @@ import { FakeChatCompletions } from './fake-chat-completions.js';
 import { llmContract } from './llm-contract.js';
 import { OfflineCompanion } from './offline-companion.js';
 import { OpenAiCompatibleLlm } from './openai-compatible-llm.js';
+import { SimulatedLlm } from '../simulated/simulated-llm.js';
 
 llmContract(t, 'OfflineCompanion', async () => ({ llm: new OfflineCompanion() }));
 
@@ -23,3 +24,5 @@ llmContract(t, 'OpenAiCompatibleLlm (OpenRouter wire format)', async (t) => {
   };
   return { llm, released };
 });
+
+llmContract(t, 'SimulatedLlm', async () => ({ llm: new SimulatedLlm({ reply: STORY.join(''), firstTokenMs: 5, tokenMs: 2 }) }));

@@ -4,6 +4,7 @@ import { FAKE_KEY, FakeContentSafety } from './fake-content-safety.js';
 import { LayeredSafetyFilter } from './layered-safety-filter.js';
 import { LocalSafetyFilter } from './local-safety-filter.js';
 import { safetyContract } from './safety-contract.js';
+import { SimulatedSafety } from '../simulated/simulated-safety.js';
 import type { Test } from 'tap';
 
 async function azure(t: Test): Promise<AzureContentSafety> {
@@ -15,3 +16,6 @@ async function azure(t: Test): Promise<AzureContentSafety> {
 safetyContract(t, 'LocalSafetyFilter', () => new LocalSafetyFilter());
 safetyContract(t, 'AzureContentSafety against the fake', azure);
 safetyContract(t, 'LayeredSafetyFilter (local, then Azure)', async (t) => new LayeredSafetyFilter(new LocalSafetyFilter(), await azure(t)));
+
+// The simulated service answers after its latency; the word list decides, so blocking can be checked.
+safetyContract(t, 'SimulatedSafety (the word list judging)', () => new SimulatedSafety({ latencyMs: 3, judge: new LocalSafetyFilter() }));

@@ -5,6 +5,8 @@ import { COMPANION_PHRASES } from './fixtures/companion-phrases.js';
 import { spokenAudio } from './fixtures/spoken-audio.js';
 import { OpenAiStt } from './openai-stt.js';
 import { PocketsphinxStt } from './pocketsphinx-stt.js';
+import { SimulatedStt } from '../simulated/simulated-stt.js';
+import { simulatedSpeech } from '../simulated/simulated-speech.js';
 import { sttContract } from './stt-contract.js';
 
 sttContract(t, 'PocketsphinxStt', async () => {
@@ -53,3 +55,17 @@ function runningChildren(name: string): number {
   }
   return count;
 }
+
+sttContract(t, 'SimulatedStt', async () => {
+  let said = '';
+  // A few milliseconds: the contract is about behaviour, not the latency a benchmark gives it.
+  const stt = new SimulatedStt({ text: () => said, latencyMs: 5 });
+  return {
+    stt,
+    say: async (text) => {
+      said = text;
+      return simulatedSpeech(1.2);
+    },
+    busy: () => stt.busy,
+  };
+});

@@ -2,6 +2,7 @@ import t from 'tap';
 import { ElevenLabsTts } from './elevenlabs-tts.js';
 import { EspeakTts } from './espeak-tts.js';
 import { FakeElevenLabs } from './fake-elevenlabs.js';
+import { SimulatedTts } from '../simulated/simulated-tts.js';
 import { ttsContract } from './tts-contract.js';
 
 ttsContract(t, 'EspeakTts', async () => ({ tts: new EspeakTts() }));
@@ -20,3 +21,5 @@ ttsContract(t, 'ElevenLabsTts against the fake server', async () => {
     close: () => fake.close(),
   };
 });
+
+ttsContract(t, 'SimulatedTts', async () => ({ tts: new SimulatedTts({ firstByteMs: 5 }) }));

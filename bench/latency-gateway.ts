@@ -1,0 +1,100 @@
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { gatewayConfig } from '../cloud/gateway-config.js';
+import { startGateway } from '../cloud/gateway-main.js';
+import { SimulatedLlm } from '../cloud/providers/simulated/simulated-llm.js';
+import type { LatencyObserver, SimulatedStage } from '../cloud/providers/simulated/simulated-latencies.js';
+import { SimulatedSafety } from '../cloud/providers/simulated/simulated-safety.js';
+import { SimulatedStt } from '../cloud/providers/simulated/simulated-stt.js';
+import { SimulatedTts } from '../cloud/providers/simulated/simulated-tts.js';
+import { createLog } from '../cli/create-log.js';
+import { EventLoopLag } from './event-loop-lag.js';
+import { percentile } from './percentile.js';
+
+/**
+ * The gateway of bench/latency, in a process of its own so the simulated devices' work does not
+ * share its event loop: the real gateway (startGateway) with the simulated providers, on a
+ * database the bench has already filled with its devices. It prints JSON lines on stdout:
+ * {"type":"listening","url"} once it accepts devices, then answers lines on stdin: "reset"
+ * (start measuring now) with {"type":"reset"}, "stats" with {"type":"stats",...}: how late the
+ * providers' timers fired, the event loop's delay and the CPU it used since the reset. It stops
+ * when stdin closes.
+ */
+
+const { values } = parseArgs({
+  options: {
+    db: { type: 'string' },
+    'stt-ms': { type: 'string' },
+    'safety-ms': { type: 'string' },
+    'llm-first-token-ms': { type: 'string' },
+    'llm-token-ms': { type: 'string' },
+    'tts-first-byte-ms': { type: 'string' },
+    utterance: { type: 'string' },
+    reply: { type: 'string' },
+    'pacing-rate': { type: 'string' },
+    'max-sessions': { type: 'string' },
+  },
+});
+const need = (name: keyof typeof values): string => {
+  const value = values[name];
+  if (typeof value !== 'string') throw new Error(`latency-gateway needs --${name}`);
+  return value;
+};
+const ms = (name: keyof typeof values): number => {
+  const n = Number(need(name));
+  if (!(n >= 0)) throw new Error(`--${name} must be a number of milliseconds, got '${need(name)}'`);
+  return n;
+};
+
+/** How much later than planned each simulated wait ended, by stage. */
+const lateness = new Map<SimulatedStage, number[]>();
+const observe: LatencyObserver = (stage, plannedMs, actualMs) => {
+  let list = lateness.get(stage);
+  if (list === undefined) lateness.set(stage, (list = []));
+  list.push(actualMs - plannedMs);
+};
+const providers = {
+  stt: new SimulatedStt({ text: need('utterance'), latencyMs: ms('stt-ms'), observe }),
+  safety: new SimulatedSafety({ latencyMs: ms('safety-ms'), observe }),
+  llm: new SimulatedLlm({ reply: need('reply'), firstTokenMs: ms('llm-first-token-ms'), tokenMs: ms('llm-token-ms'), observe }),
+  tts: new SimulatedTts({ firstByteMs: ms('tts-first-byte-ms'), observe }),
+};
+const config = gatewayConfig({
+  port: 0,
+  databasePath: need('db'),
+  pacing: { rate: Number(need('pacing-rate')) },
+  maxSessions: Number(need('max-sessions')),
+  // The bench's devices do not ping: nothing in the measurement may depend on the heartbeat.
+  heartbeat: { intervalMs: 600_000, timeoutMs: 600_000 },
+});
+const gateway = await startGateway(config, createLog('warn', { service: 'latency-gateway' }), { providers });
+
+const loop = new EventLoopLag();
+let cpuFrom = process.cpuUsage();
+let wallFrom = performance.now();
+const print = (message: object) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const round = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
+
+print({ type: 'listening', url: gateway.url });
+for await (const line of createInterface({ input: process.stdin, terminal: false })) {
+  if (line === 'reset') {
+    lateness.clear();
+    loop.reset();
+    cpuFrom = process.cpuUsage();
+    wallFrom = performance.now();
+    print({ type: 'reset' });
+  } else if (line === 'stats') {
+    const cpu = process.cpuUsage(cpuFrom);
+    const stages: Record<string, object> = {};
+    for (const [stage, late] of lateness) stages[stage] = { waits: late.length, p50: round(percentile(late, 50)), p95: round(percentile(late, 95)), max: round(late.reduce((a, b) => Math.max(a, b), -Infinity)) };
+    print({
+      type: 'stats',
+      timerLatenessMs: stages,
+      eventLoopLagMs: loop.summary(),
+      cpuMs: round((cpu.user + cpu.system) / 1000),
+      cpuPercentOfOneCore: round(((cpu.user + cpu.system) / 1000 / (performance.now() - wallFrom)) * 100),
+    });
+  }
+}
+loop.stop();
+await gateway.stop();
