@@ -23,6 +23,10 @@ import { BoundedQueue } from './bounded-queue.js';
 import type { GatewayConfig } from './gateway-config.js';
 import type { Log } from './log.js';
 import type { ChatMessage } from './providers/llm/llm.js';
+import type { ConversationMemories } from './conversation-memories.js';
+import type { ConversationMemory } from './conversation-memory.js';
+import { withKnowledge } from './knowledge-prompt.js';
+import { systemPrompt } from './system-prompt.js';
 import type { TurnLog } from './store/turn-log.js';
 import type { ReplyCache } from './reply-cache.js';
 import { HandsFreeListener } from './hands-free-listener.js';
@@ -39,6 +43,8 @@ export interface SessionDeps {
   readonly store: Store;
   readonly turnLog: TurnLog;
   readonly toy: ToyProfile;
+  /** Each child's conversation with the toy. */
+  readonly memories: ConversationMemories;
   /** A voice activity detector for one hands-free microphone stream. */
   readonly vad: () => Vad;
   /** Replies to a conversation's first words; none when the language model is quick and local anyway. */
@@ -76,7 +82,8 @@ interface ActiveTurn {
   readonly extraTimings: Record<string, number>;
 }
 
-const MAX_HISTORY_MESSAGES = 12;
+/** Facts of the toy's knowledge sent with a turn: the best few, so the prompt stays short. */
+const KNOWLEDGE_PER_TURN = 3;
 
 /**
  * One connected device: the handshake, then turns. Everything the device sends
@@ -88,7 +95,10 @@ export class DeviceSession {
   private deviceId: string | undefined;
   private authenticating = false;
   private active: ActiveTurn | undefined;
-  private history: ChatMessage[] = [];
+  /** The child's conversation with the toy, kept across sessions; opened once the device is known. */
+  private memory: ConversationMemory | undefined;
+  /** Turns answered in this session: the first one may come from the reply cache. */
+  private answered = 0;
   private encoder: OpusEncoder | undefined;
   private helloTimer: NodeJS.Timeout;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -149,7 +159,10 @@ export class DeviceSession {
     this.endHandsFree();
     this.abortTurn('disconnected');
     if (this.deviceId) this.deps.release(this.deviceId, this);
-    void this.settled();
+    const memory = this.memory;
+    const device = this.deviceId;
+    // The memory is saved once the last turn (an aborted one still unwinds) has been remembered.
+    if (memory && device) void this.settled().then(() => this.deps.memories.close(device, memory));
   }
 
   /** The device must be heard from at least every heartbeat interval plus timeout. */
@@ -240,6 +253,13 @@ export class DeviceSession {
       this.close(CloseCode.Unauthorized, 'unauthorized');
       return;
     }
+    // What the child and the toy said before, in earlier sessions. A store that cannot give it leaves the memory empty.
+    const memory = await this.deps.memories.open(hello.deviceId);
+    if (this.closed) {
+      void this.deps.memories.close(hello.deviceId, memory);
+      return;
+    }
+    this.memory = memory;
     clearTimeout(this.helloTimer);
     this.deviceId = hello.deviceId;
     this.capabilities = new Set(hello.capabilities);
@@ -432,6 +452,20 @@ export class DeviceSession {
     turn.accepted++;
   }
 
+  /** The system prompt with what the toy knows of these words, the conversation so far, and the words. */
+  private async promptFor(transcript: string): Promise<readonly ChatMessage[]> {
+    const toy = this.deps.toy;
+    let facts: Awaited<ReturnType<Store['searchKnowledge']>> = [];
+    try {
+      facts = await this.deps.store.searchKnowledge(toy.id, transcript, KNOWLEDGE_PER_TURN);
+    } catch (error) {
+      // The toy answers without its notes rather than not at all.
+      this.deps.log('warn', 'cannot search the toy\'s knowledge', { session: this.id, error: (error as Error).message });
+    }
+    const system = withKnowledge(systemPrompt(toy), facts);
+    return this.memory ? this.memory.messagesFor(system, transcript) : [{ role: 'system', content: system }, { role: 'user', content: transcript }];
+  }
+
   /** Hands-free audio: the stream goes on while the turn is answered, so the listener hears every frame of the turn. */
   private hearHandsFree(number: number, payload: Uint8Array, sequence: number): void {
     if (this.handsFreeDecoder?.turn !== number) this.handsFreeDecoder = { turn: number, decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate) };
@@ -461,7 +495,7 @@ export class DeviceSession {
     const number = turn.turn;
     let sequence = 0;
     const result = await runTurn(
-      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, history: this.history, toy: this.deps.toy, conversationStart: this.history.length === 0 },
+      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, messages: (transcript) => this.promptFor(transcript), toy: this.deps.toy, conversationStart: this.answered === 0 },
       this.deps.providers,
       {
         transcript: (text) => this.send({ type: 'transcript', turn: number, text }),
@@ -493,8 +527,8 @@ export class DeviceSession {
       else this.send({ type: 'speak', state: 'stop', turn: number });
     }
     if (result.transcript && result.reply && result.outcome === 'answered') {
-      this.history.push({ role: 'user', content: result.transcript }, { role: 'assistant', content: result.reply });
-      this.history = this.history.slice(-MAX_HISTORY_MESSAGES);
+      this.answered++;
+      void this.memory?.remember(result.transcript, result.reply);
     }
     if (this.active === turn) this.active = undefined;
     this.deps.log(result.outcome === 'failed' ? 'error' : 'info', 'turn ended', {

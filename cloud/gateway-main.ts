@@ -4,6 +4,9 @@ import type { Log } from './log.js';
 import { pregenerateReplies, type PregenerateResult } from './pregenerate-replies.js';
 import { ReplyCache } from './reply-cache.js';
 import { EnergyVad } from './vad/energy-vad.js';
+import { ConversationMemories } from './conversation-memories.js';
+import { knowledgeFacts } from './knowledge-prompt.js';
+import { llmSummarizer } from './summary-prompt.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { OFFLINE_SETTINGS, describeProviderSettings, type ProviderSettings } from './provider-settings.js';
 import { replayFallback } from './store/replay-fallback.js';
@@ -58,7 +61,16 @@ export async function startGateway(
           },
         );
   const vad = () => new EnergyVad();
-  const server = await GatewayServer.start({ config, providers, store, turnLog, toy, log, vad, ...(replies ? { replies } : {}) });
+  // The toy's knowledge goes to the store, which finds the facts a turn needs (SQLite full-text search, or Convex's).
+  await store.putKnowledge(toy.id, knowledgeFacts(toy));
+  const memories = new ConversationMemories({
+    store,
+    toyId: toy.id,
+    // A cloud model writes the running summary; the offline companion cannot, so the plain one stands in.
+    ...(settings.llm.kind !== 'offline' ? { summarize: llmSummarizer(providers.llm, toy) } : {}),
+    onError: (error, action) => log('warn', 'conversation memory', { action, code: error.code, error: error.message }),
+  });
+  const server = await GatewayServer.start({ config, providers, store, turnLog, toy, log, vad, memories, ...(replies ? { replies } : {}) });
   log('info', 'gateway listening', { url: server.url, stt: providers.stt.name, llm: providers.llm.name, tts: providers.tts.name, safety: providers.safety.name });
   return {
     server,

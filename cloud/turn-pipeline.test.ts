@@ -74,7 +74,7 @@ async function turn(providers: TurnProviders, signal = new AbortController().sig
   const out = { transcript: [] as string[], replies: [] as string[], frames: 0, speakStarts: 0 };
   const stoppedAt = performance.now();
   const result = await runTurn(
-    { audio: silence(), listenStoppedAt: () => stoppedAt, history: [], toy: DEFAULT_TOY, ...(extra.conversationStart === undefined ? {} : { conversationStart: extra.conversationStart }) },
+    { audio: silence(), listenStoppedAt: () => stoppedAt, toy: DEFAULT_TOY, ...(extra.conversationStart === undefined ? {} : { conversationStart: extra.conversationStart }) },
     providers,
     {
       transcript: (text) => out.transcript.push(text),

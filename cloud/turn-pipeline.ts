@@ -41,7 +41,12 @@ export interface TurnInput {
   readonly audio: AsyncIterable<Int16Array>;
   /** When listen stop arrived (performance.now()); the clock all timings start from. */
   readonly listenStoppedAt: () => number | undefined;
-  readonly history: readonly ChatMessage[];
+  /**
+   * What the language model is sent for the child's words: the system prompt (with what the toy
+   * knows of them) and the conversation so far. Asked while the input check runs. Without it,
+   * the toy's system prompt and the words alone.
+   */
+  readonly messages?: (transcript: string, signal: AbortSignal) => Promise<readonly ChatMessage[]>;
   readonly toy: ToyProfile;
   /** Nothing has been said yet in this conversation: a cached reply to its first words fits. */
   readonly conversationStart?: boolean;
@@ -219,6 +224,9 @@ export async function runTurn(
     }
 
     const safetyAskedAt = now();
+    // The prompt (memory, knowledge) is gathered while the words are checked: it costs no time of its own.
+    const prompt = (input.messages ?? plainMessages(input.toy))(transcript, signal);
+    prompt.catch(() => undefined);
     const inputVerdict = await withinBudget('safetyIn', turnBudget(), signal, (s) => providers.safety.check(transcript, 'input', s), retried('safetyIn'));
     safety.push({ ...inputVerdict, direction: 'input', text: transcript });
     mark('safetyIn');
@@ -228,11 +236,7 @@ export async function runTurn(
       return finish('blocked');
     }
 
-    const messages: ChatMessage[] = [
-      { role: 'system', content: systemPrompt(input.toy) },
-      ...input.history,
-      { role: 'user', content: transcript },
-    ];
+    const messages = await prompt;
     const checked = new BoundedQueue<string>(options.sentenceQueue);
     let blocked = false;
     const generation = new AbortController();
@@ -305,6 +309,13 @@ export async function runTurn(
 
 async function* once(text: string): AsyncIterable<string> {
   yield text;
+}
+
+function plainMessages(toy: ToyProfile) {
+  return async (transcript: string): Promise<readonly ChatMessage[]> => [
+    { role: 'system', content: systemPrompt(toy) },
+    { role: 'user', content: transcript },
+  ];
 }
 
 async function* list(texts: readonly string[]): AsyncIterable<string> {
