@@ -1,13 +1,7 @@
 import { simulatedTokens } from '../cloud/providers/simulated/simulated-llm.js';
 import type { SimulatedLatencies } from '../cloud/providers/simulated/simulated-latencies.js';
 import { splitSentences } from '../cloud/sentence-splitter.js';
-
-/**
- * The gateway cuts its first chunk for the voice at a comma once it has this many words
- * (FIRST_CHUNK_COMMA_WORDS in cloud/turn-pipeline.ts, which does not export it). If the two
- * differ, every turn of bench/latency fails with "the critical path assumed the wrong first chunk".
- */
-export const FIRST_CHUNK_COMMA_WORDS = 4;
+import { FIRST_CHUNK_COMMA_WORDS } from '../cloud/turn-pipeline.js';
 
 export interface CriticalPath {
   /** What the voice is first asked to say. */

@@ -78,7 +78,8 @@ export interface TurnResult {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
-const FIRST_CHUNK_COMMA_WORDS = 4;
+/** The first chunk goes to the voice at a pause once it has this many words (bench/latency splits the same way). */
+export const FIRST_CHUNK_COMMA_WORDS = 4;
 /** Sentences whose synthesis starts before they are spoken: one is enough to hide a voice's first byte. */
 const SENTENCES_AHEAD = 1;
 /** Audio chunks a sentence made ahead may hold before its voice is asked to wait. */
