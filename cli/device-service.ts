@@ -127,7 +127,7 @@ function reportLogger(log: Log): DeviceObserver {
         });
       case 'turn': {
         const { type: _type, ...fields } = report;
-        const ordinary = report.end === 'played' || report.end === 'no_audio' || report.end === 'barged_in';
+        const ordinary = report.end === 'played' || report.end === 'no_audio' || report.end === 'barged_in' || report.end === 'nothing_said';
         return log(ordinary ? 'info' : 'warn', 'turn', fields);
       }
     }

@@ -8,7 +8,7 @@ import { isUsageError } from './usage-error.js';
 
 const HELP = `pommai: an AI talking toy
 
-  pommai sim [--say "text"]... [--out reply.wav] [--json]
+  pommai sim [--say "text"]... [--hands-free] [--out reply.wav] [--json]
                      the gateway and a simulated toy in one command
   pommai gateway     the cloud gateway
   pommai device [--config /etc/pommai/device.json]

@@ -14,6 +14,8 @@ export const SIM_HELP = `pommai sim: the gateway and a simulated toy, with one c
 
   --say "text"           one scripted turn: espeak-ng says it into the simulated microphone (repeatable)
   --wav FILE             one scripted turn from a WAV file (repeatable)
+  --hands-free           the toy starts hands-free: no button, each --say is heard when the toy has
+                         answered the one before, and the gateway hears where each turn ends
   --out FILE             also write the toy's voice to this WAV file
   --json                 one JSON object per line on stdout, each with a "type"
   --speed N              run microphone, speaker and downlink pacing N times faster (tests)
@@ -27,7 +29,7 @@ offline providers; conversations are stored in DIR/sim.db.`;
 const DEVICE_ID = 'sim-toy';
 
 export async function simCommand(argv: string[]): Promise<number> {
-  const { values, tokens } = parseArgs({ args: argv, tokens: true, options: { ...DEVICE_OPTIONS, 'data-dir': { type: 'string', default: '.pommai' } } });
+  const { values, tokens } = parseArgs({ args: argv, tokens: true, options: { ...DEVICE_OPTIONS, 'data-dir': { type: 'string', default: '.pommai' }, 'hands-free': { type: 'boolean', default: false } } });
   if (values.help) {
     process.stdout.write(`${SIM_HELP}\n`);
     return 0;
@@ -61,6 +63,7 @@ export async function simCommand(argv: string[]): Promise<number> {
       deviceId: DEVICE_ID,
       secret,
       steps: scriptSteps(tokens),
+      handsFree: values['hands-free'],
       ...(values.out ? { out: values.out } : {}),
       json: values.json,
       speed,

@@ -120,3 +120,14 @@ t.test('secret file problems: missing, too short; the secret is in no message', 
   const badId = await setup(t, { deviceId: 'not ok!' });
   await refused(t, loadDeviceConfigFile(badId.path, { POMMAI_DEVICE_SECRET: SECRET }), /'deviceId'/);
 });
+
+t.test('hands-free at start and the double press window: defaults, a good file, bad values naming the key', async (t) => {
+  const { path } = await setup(t);
+  t.match((await loadDeviceConfigFile(path, {})).device, { handsFree: false, doublePressMs: 400 }, 'push-to-talk by default, the gesture on');
+  const on = await setup(t, { handsFree: true, doublePressMs: 0 });
+  t.match((await loadDeviceConfigFile(on.path, {})).device, { handsFree: true, doublePressMs: 0 });
+  const word = await setup(t, { handsFree: 'yes' });
+  await refused(t, loadDeviceConfigFile(word.path, {}), /'handsFree' must be true or false/, new RegExp(word.path));
+  const slow = await setup(t, { doublePressMs: 5000 });
+  await refused(t, loadDeviceConfigFile(slow.path, {}), /'doublePressMs' must be an integer in 0\.\.1000/);
+});

@@ -28,6 +28,8 @@ const FILE_KEYS = {
   errorShowMs: true,
   maxQueuedFrames: true,
   maxVolume: true,
+  handsFree: true,
+  doublePressMs: true,
   secretFile: true,
   memoryBudgetMb: true,
   hardware: true,

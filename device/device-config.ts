@@ -1,4 +1,5 @@
 import { DEVICE_ID_PATTERN } from '../protocol/index.js';
+import { DEFAULT_DOUBLE_PRESS_MS } from './double-press.js';
 
 /** Everything the device reads at start-up, validated once and frozen. */
 export interface DeviceConfig {
@@ -18,6 +19,13 @@ export interface DeviceConfig {
   readonly maxQueuedFrames: number;
   /** The loudest this toy may ever play, 0..100, whatever the parent or anyone else sets. */
   readonly maxVolume: number;
+  /**
+   * Start in hands-free at every welcome, a reconnection's too (not after a parent's unlock). The
+   * gateway still ends it when nobody speaks for a while, and a double press or a push still do.
+   */
+  readonly handsFree: boolean;
+  /** Two presses closer than this (ms) toggle hands-free; 0 turns the gesture off. */
+  readonly doublePressMs: number;
 }
 
 export const DEFAULT_DEVICE_CONFIG: Omit<DeviceConfig, 'gatewayUrl' | 'deviceId' | 'secret'> = Object.freeze({
@@ -29,6 +37,8 @@ export const DEFAULT_DEVICE_CONFIG: Omit<DeviceConfig, 'gatewayUrl' | 'deviceId'
   errorShowMs: 2000,
   maxQueuedFrames: 200,
   maxVolume: 100,
+  handsFree: false,
+  doublePressMs: DEFAULT_DOUBLE_PRESS_MS,
 });
 
 export class DeviceConfigError extends Error {
@@ -58,5 +68,8 @@ export function deviceConfig(input: Input): DeviceConfig {
   int('errorShowMs', merged.errorShowMs, 0, 60_000);
   int('maxQueuedFrames', merged.maxQueuedFrames, 5, 10_000);
   int('maxVolume', merged.maxVolume, 0, 100);
+  // Past a second a double press stops feeling like one, and a quick second push-to-talk turn is taken for it.
+  int('doublePressMs', merged.doublePressMs, 0, 1000);
+  if (typeof merged.handsFree !== 'boolean') bad('handsFree', 'must be true or false');
   return Object.freeze({ ...(merged as DeviceConfig), reconnect: Object.freeze(merged.reconnect) });
 }

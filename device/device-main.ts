@@ -17,7 +17,7 @@ export function startDevice(config: DeviceConfig, hardware: DeviceHardware, log:
         secret: config.secret,
         firmware: config.firmware,
         audio: UPLINK_AUDIO,
-        capabilities: ['push_to_talk', 'barge_in'],
+        capabilities: ['push_to_talk', 'barge_in', 'hands_free'],
       },
       backoff: config.reconnect,
       connectTimeoutMs: config.connectTimeoutMs,
@@ -27,6 +27,8 @@ export function startDevice(config: DeviceConfig, hardware: DeviceHardware, log:
     errorShowMs: config.errorShowMs,
     maxQueuedFrames: config.maxQueuedFrames,
     maxVolume: config.maxVolume,
+    doublePressMs: config.doublePressMs,
+    handsFree: config.handsFree,
     log,
     ...(observe ? { observe } : {}),
   });

@@ -2,14 +2,28 @@ import type { Button, ButtonEvent } from '../hardware/button.js';
 import type { Leds } from '../hardware/leds.js';
 import type { Microphone } from '../hardware/microphone.js';
 import type { Speaker } from '../hardware/speaker.js';
-import { AudioKind, CloseCode, DOWNLINK_AUDIO, MAX_TURN, UPLINK_AUDIO, type AudioFrame, type GatewayMessage, type ToySettings, type WelcomeMessage } from '../protocol/index.js';
+import {
+  AudioKind,
+  CloseCode,
+  DOWNLINK_AUDIO,
+  MAX_TURN,
+  UPLINK_AUDIO,
+  type AudioFrame,
+  type GatewayMessage,
+  type ListenMode,
+  type ToySettings,
+  type VadEvent,
+  type WelcomeMessage,
+} from '../protocol/index.js';
 import { AudioCapture } from './audio-capture.js';
 import { AudioPlayback } from './audio-playback.js';
 import { CloudLink, type CloudLinkOptions } from './cloud-link.js';
 import type { DeviceObserver, TurnEnd } from './device-report.js';
-import { transition, type DeviceEvent, type DeviceState, type Effect } from './device-state-machine.js';
+import { HANDS_FREE_STATES, transition, type DeviceEvent, type DeviceState, type Effect } from './device-state-machine.js';
+import { DoublePress } from './double-press.js';
 import { presentState } from './led-presenter.js';
 import type { Log } from './log.js';
+import { MicUplink, type UplinkTurn } from './mic-uplink.js';
 import { VolumeControl } from './volume-control.js';
 
 export interface DeviceHardware {
@@ -29,20 +43,35 @@ export interface DeviceRunnerOptions {
   readonly maxVolume: number;
   readonly log: Log;
   readonly observe?: DeviceObserver;
+  /**
+   * Two presses closer than this toggle hands-free (device/double-press.ts). Absent or 0: no
+   * gesture, every press is push-to-talk (the composition root passes the config's value).
+   */
+  readonly doublePressMs?: number;
+  /** Start hands-free at every welcome (not after a parent's unlock). */
+  readonly handsFree?: boolean;
 }
 
-interface TurnInFlight {
-  readonly turn: number;
-  readonly capture: AbortController;
-  sending: Promise<void>;
-  framesSent: number;
+interface TurnInFlight extends UplinkTurn {
+  readonly mode: ListenMode;
+  /** The end of the child's part: the button's release, or the `vad end` in hands-free. */
   releasedAt?: number;
   gatewayTimings: Record<string, number>;
   /** Socket byte counts at listen start and at release, for the turn's bandwidth. */
   trafficAtStart: { bytesSent: number; bytesReceived: number };
   trafficAtRelease?: { bytesSent: number; bytesReceived: number };
-  replied: boolean;
 }
+
+/** How a turn reported by the `reportTurn` effect ended, by the event that ended it. */
+const END_BY_EVENT: Partial<Record<DeviceEvent, TurnEnd>> = { playbackDone: 'played', speakStop: 'no_audio', vadBargeIn: 'barged_in', vadIdle: 'nothing_said' };
+
+const VAD_EVENTS: Readonly<Record<VadEvent, DeviceEvent | undefined>> = {
+  end: 'vadEnd',
+  barge_in: 'vadBargeIn',
+  idle: 'vadIdle',
+  // The LEDs show hands-free listening already; a cue of its own would need a state of its own.
+  speech: undefined,
+};
 
 /**
  * Performs what the state machine asks: it owns the link, the microphone
@@ -53,10 +82,11 @@ export class DeviceRunner {
   private current: DeviceState = 'offline';
   private turnCounter = 0;
   private active: TurnInFlight | undefined;
-  /** The microphone serves one capture at a time: a new turn waits for the last one to let go. */
-  private captureIdle: Promise<void> = Promise.resolve();
   private readonly link: CloudLink;
-  private readonly capture: AudioCapture;
+  private readonly uplink: MicUplink<TurnInFlight>;
+  private readonly presses: DoublePress;
+  /** The push turn the last single press started, if it started one: a double press converts it. */
+  private pressedTurn: TurnInFlight | undefined;
   private readonly playback: AudioPlayback;
   readonly volume: VolumeControl;
   private replyTimer: NodeJS.Timeout | undefined;
@@ -75,15 +105,17 @@ export class DeviceRunner {
       onDown: (reason) => {
         if (this.stopping) return;
         this.report({ type: 'link', up: false, reason });
-        this.dispatch('linkDown');
         this.endTurn('link_lost');
+        this.dispatch('linkDown');
       },
       onMessage: (message) => this.received(message),
       onAudio: (frame) => this.receivedAudio(frame),
       onRefused: (code, reason) =>
         this.report({ type: 'error', code: code === CloseCode.Unauthorized ? 'unauthorized' : 'version_mismatch', message: `the gateway refused this device: ${reason}`, retryable: false }),
     });
-    this.capture = new AudioCapture(hardware.microphone, UPLINK_AUDIO, options.uplinkBitrate);
+    const capture = new AudioCapture(hardware.microphone, UPLINK_AUDIO, options.uplinkBitrate);
+    this.uplink = new MicUplink<TurnInFlight>(capture, (frame) => this.link.sendAudio(frame), (turn, error) => this.microphoneFailed(turn, error));
+    this.presses = new DoublePress(options.doublePressMs ?? 0);
     this.volume = new VolumeControl(options.maxVolume);
     this.playback = new AudioPlayback(hardware.speaker, DOWNLINK_AUDIO, { maxQueuedFrames: options.maxQueuedFrames, prebufferFrames: 2, volume: this.volume, log: options.log });
   }
@@ -112,7 +144,7 @@ export class DeviceRunner {
     this.unsubscribe?.();
     clearTimeout(this.replyTimer);
     clearTimeout(this.errorTimer);
-    this.active?.capture.abort();
+    void this.uplink.stop();
     this.playback.stop();
     await this.link.stop();
   }
@@ -124,22 +156,30 @@ export class DeviceRunner {
     if (next.to !== previous) {
       this.current = next.to;
       presentState(this.hardware.leds, next.to);
-      this.report({ type: 'state', state: next.to, previous });
     }
     for (const effect of next.effects) this.perform(effect, event);
+    // Observers hear of the new state after what the transition did: a turn it ended is reported
+    // before the state that follows (a script waits for the turn, then for idle).
+    if (next.to !== previous) this.report({ type: 'state', state: next.to, previous });
   }
 
   private perform(effect: Effect, cause: DeviceEvent): void {
     switch (effect) {
       case 'startTurn':
-        return this.startTurn();
+        return this.startTurn('push');
+      case 'startHandsFreeTurn':
+        return this.startTurn('hands_free');
       case 'stopListening':
         return this.stopListening(true);
       case 'dropListening':
         return this.stopListening(false);
       case 'sendAbort':
         return this.abortTurn(cause === 'replyTimeout' ? 'timeout' : cause === 'lock' ? 'locked' : 'barged_in');
+      case 'reportTurn':
+        // Only the events that end a turn as it should are paired with reportTurn in the table.
+        return this.endTurn(END_BY_EVENT[cause] ?? 'played', true);
       case 'startReplyTimer':
+        this.markRelease();
         return this.armReplyTimer();
       case 'cancelReplyTimer':
         clearTimeout(this.replyTimer);
@@ -162,14 +202,21 @@ export class DeviceRunner {
   }
 
   private buttonEvent(event: ButtonEvent): void {
-    if (event === 'press') this.dispatch('buttonDown');
-    else if (event === 'release') this.dispatch('buttonUp');
+    if (event === 'press') {
+      // A press acts at once; only a second one soon after, while the turn the first started goes on, toggles hands-free.
+      const going = this.active !== undefined && this.active === this.pressedTurn;
+      const meaning = this.presses.press(this.now(), HANDS_FREE_STATES.has(this.current), going);
+      this.dispatch(meaning);
+      this.pressedTurn = meaning === 'buttonDown' ? this.active : undefined;
+    } else if (event === 'release') this.dispatch('buttonUp');
   }
 
   private linkUp(welcome: WelcomeMessage): void {
     this.volume.setParentLimits(welcome.toy.volume, welcome.toy.maxVolume);
     this.report({ type: 'link', up: true, sessionId: welcome.sessionId });
-    this.dispatch(welcome.toy.locked ? 'linkUpLocked' : 'linkUp');
+    // A toy configured hands-free is hands-free after every welcome, a reconnection too: it comes back
+    // as it boots. One that is not never resumes it by itself: the child may have walked away.
+    this.dispatch(welcome.toy.locked ? 'linkUpLocked' : this.options.handsFree ? 'linkUpHandsFree' : 'linkUp');
   }
 
   /** The parent's settings, from the welcome or changed during the session. */
@@ -178,58 +225,57 @@ export class DeviceRunner {
     this.dispatch(toy.locked ? 'lock' : 'unlock');
   }
 
-  private startTurn(): void {
+  private startTurn(mode: ListenMode): void {
     this.turnCounter = (this.turnCounter % MAX_TURN) + 1;
-    const turn: TurnInFlight = {
-      turn: this.turnCounter,
-      capture: new AbortController(),
-      sending: Promise.resolve(),
-      framesSent: 0,
-      gatewayTimings: {},
-      replied: false,
-      trafficAtStart: this.link.traffic,
-    };
+    const turn: TurnInFlight = { turn: this.turnCounter, mode, sequence: 0, framesSent: 0, gatewayTimings: {}, trafficAtStart: this.link.traffic };
     this.active = turn;
     this.playback.begin(turn.turn);
-    this.link.send({ type: 'listen', state: 'start', turn: turn.turn, mode: 'push' });
-    turn.sending = this.captureIdle = this.captureIdle.then(() => this.stream(turn));
+    this.link.send({ type: 'listen', state: 'start', turn: turn.turn, mode });
+    // The next hands-free turn takes over the capture that never stopped: no gap in the child's voice.
+    if (mode === 'hands_free' && this.uplink.streamingFor?.mode === 'hands_free' && this.uplink.handOver(turn)) return;
+    this.uplink.start(turn);
   }
 
-  private async stream(turn: TurnInFlight): Promise<void> {
-    let sequence = 0;
-    try {
-      for await (const payload of this.capture.packets(turn.capture.signal)) {
-        if (this.link.sendAudio({ kind: AudioKind.Microphone, turn: turn.turn, sequence, payload })) turn.framesSent++;
-        sequence++;
-      }
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? 'mic_failed';
-      this.options.log('error', 'microphone failed', { code, error: (error as Error).message });
-      this.report({ type: 'error', turn: turn.turn, code, message: (error as Error).message, retryable: true });
-      if (this.active === turn && this.current === 'listening') {
-        this.abortTurn('failed');
-        this.dispatch('turnFailed');
-      }
+  private microphoneFailed(turn: TurnInFlight, error: Error): void {
+    const code = (error as { code?: string }).code ?? 'mic_failed';
+    this.options.log('error', 'microphone failed', { code, error: error.message });
+    this.report({ type: 'error', turn: turn.turn, code, message: error.message, retryable: true });
+    if (this.active === turn && (this.current === 'listening' || HANDS_FREE_STATES.has(this.current))) {
+      this.abortTurn('failed');
+      this.dispatch('turnFailed');
     }
   }
 
   private stopListening(tellGateway: boolean): void {
     const turn = this.active;
-    if (!turn) return;
-    turn.releasedAt = this.now();
-    turn.capture.abort();
-    void turn.sending.then(() => (turn.trafficAtRelease = this.link.traffic));
+    // With the turn already reported, whatever still captures stops all the same.
+    if (!turn) return void this.uplink.stop();
+    this.markRelease();
+    const sent = this.uplink.stop(turn);
+    void sent.then(() => (turn.trafficAtRelease ??= this.link.traffic));
     if (!tellGateway) return;
     // listen stop goes out only after the last (padded) frame, so no word is lost.
-    void turn.sending.then(() => {
-      if (this.active === turn) this.link.send({ type: 'listen', state: 'stop', turn: turn.turn, mode: 'push' });
+    void sent.then(() => {
+      if (this.active === turn) this.link.send({ type: 'listen', state: 'stop', turn: turn.turn, mode: turn.mode });
     });
+  }
+
+  /**
+   * The child's part of the turn is over: the button's release, or in hands-free the `vad end`
+   * (there is no release), so voice-to-voice runs from the moment the device learns of it.
+   */
+  private markRelease(): void {
+    const turn = this.active;
+    if (!turn || turn.releasedAt !== undefined) return;
+    turn.releasedAt = this.now();
+    // In hands-free the microphone streams on: the socket's count now is where the reply's part begins.
+    if (turn.mode === 'hands_free') turn.trafficAtRelease = this.link.traffic;
   }
 
   private abortTurn(end: TurnEnd): void {
     const turn = this.active;
     if (!turn) return;
-    turn.capture.abort();
+    void this.uplink.stop(turn);
     this.link.send({ type: 'abort', turn: turn.turn, reason: end });
     this.endTurn(end);
   }
@@ -237,10 +283,7 @@ export class DeviceRunner {
   private finishPlayback(): void {
     const turn = this.active;
     void this.playback.finish().then(() => {
-      if (turn && this.active === turn && this.current === 'speaking') {
-        this.endTurn('played');
-        this.dispatch('playbackDone');
-      }
+      if (turn && this.active === turn) this.dispatch('playbackDone');
     });
   }
 
@@ -254,16 +297,16 @@ export class DeviceRunner {
         if (ours) this.report({ type: 'transcript', turn: message.turn, text: message.text });
         return;
       case 'reply':
-        if (ours) {
-          turn.replied = true;
-          this.report({ type: 'reply', turn: message.turn, index: message.index, text: message.text });
-        }
+        if (ours) this.report({ type: 'reply', turn: message.turn, index: message.index, text: message.text });
         return;
       case 'speak':
-        if (!ours) return;
-        if (message.state === 'start') return this.dispatch('speakStart');
-        if (this.current === 'thinking') this.endTurn('no_audio');
-        return this.dispatch('speakStop');
+        if (ours) this.dispatch(message.state === 'start' ? 'speakStart' : 'speakStop');
+        return;
+      case 'vad': {
+        const event = VAD_EVENTS[message.event];
+        if (ours && event) this.dispatch(event);
+        return;
+      }
       case 'metrics':
         if (ours) turn.gatewayTimings = { ...message.timings };
         return;
@@ -289,21 +332,26 @@ export class DeviceRunner {
   private receivedAudio(frame: AudioFrame): void {
     if (frame.kind !== AudioKind.Voice) return;
     // The reply is still flowing: re-arm the stall timer (it runs until speak stop).
-    if (this.current === 'speaking' && frame.turn === this.active?.turn) this.replyTimer?.refresh();
+    if ((this.current === 'speaking' || this.current === 'handsFreeSpeaking') && frame.turn === this.active?.turn) this.replyTimer?.refresh();
     this.playback.push(frame);
   }
 
-  /** Reports the turn once, with what the device measured and what the gateway said. */
-  private endTurn(end: TurnEnd): void {
+  /**
+   * Reports the turn once, with what the device measured and what the gateway said. Its capture
+   * stops unless `keepMicrophone` (the state machine then says what becomes of it).
+   */
+  private endTurn(end: TurnEnd, keepMicrophone = false): void {
     const turn = this.active;
     if (!turn) return;
     this.active = undefined;
-    turn.capture.abort();
+    if (!keepMicrophone) void this.uplink.stop(turn);
     // Whatever of this turn is still on the wire must never be heard.
     if (end !== 'played') this.playback.stop();
     const firstAudible = this.playback.firstAudibleAt;
     const traffic = this.link.traffic;
     const released = turn.trafficAtRelease ?? traffic;
+    // A hands-free turn streams the microphone to its very end, so its uplink runs to the end too.
+    const uplinkUntil = turn.mode === 'hands_free' ? traffic : released;
     const framesPlayed = this.playback.counters.played;
     const voiceToVoiceMs = firstAudible !== undefined && turn.releasedAt !== undefined ? Math.round(firstAudible - turn.releasedAt) : undefined;
     // The gateway keeps what the device measured beside its own timings.
@@ -321,7 +369,7 @@ export class DeviceRunner {
       framesSent: turn.framesSent,
       framesPlayed,
       // Bytes through the socket (WebSocket framing included) while the child spoke and while the toy answered.
-      uplink: { bytes: released.bytesSent - turn.trafficAtStart.bytesSent, audioMs: turn.framesSent * UPLINK_AUDIO.frameMs },
+      uplink: { bytes: uplinkUntil.bytesSent - turn.trafficAtStart.bytesSent, audioMs: turn.framesSent * UPLINK_AUDIO.frameMs },
       downlink: { bytes: traffic.bytesReceived - released.bytesReceived, audioMs: framesPlayed * DOWNLINK_AUDIO.frameMs },
     });
   }

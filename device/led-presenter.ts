@@ -11,6 +11,11 @@ export const STATE_PATTERNS: Readonly<Record<DeviceState, LedPattern>> = Object.
   error: { name: 'error', color: [255, 0, 0], animation: 'blink' },
   // Asleep: a dim blue breath, so a locked toy never looks broken or switched off.
   locked: { name: 'locked', color: [30, 30, 120], animation: 'pulse' },
+  // Hands-free: the microphone is open without the button, so its lights breathe where
+  // push-to-talk's hold still or turn, and speaking takes a green tinge: it still hears the child.
+  handsFree: { name: 'handsFree', color: [0, 220, 80], animation: 'pulse' },
+  handsFreeThinking: { name: 'handsFreeThinking', color: [170, 80, 255], animation: 'pulse' },
+  handsFreeSpeaking: { name: 'handsFreeSpeaking', color: [170, 230, 40], animation: 'pulse' },
 });
 
 /**

@@ -104,6 +104,35 @@ t.test('pacing follows the start time, so late wake-ups never add up', async (t)
   t.ok(late.every((ms) => ms <= 7), `never more than one late wake-up behind (worst ${Math.max(...late)} ms)`);
 });
 
+t.test('a capture that runs on (hands-free) speaks each utterance when it is loaded, paced, with silence between', async (t) => {
+  const clock = new FakeClock();
+  const microphone = new WavMicrophone({ clock });
+  t.teardown(() => microphone.close());
+  let ends = 0;
+  microphone.onUtteranceEnd(() => ends++);
+  const controller = new AbortController();
+  const heard: { at: number; chunk: Int16Array }[] = [];
+  const capturing = (async () => {
+    for await (const chunk of microphone.capture(controller.signal)) heard.push({ at: clock.now(), chunk });
+  })();
+  const chunks = async (n: number) => {
+    for (let i = 0; i < n; i++) await clock.advance(20);
+  };
+  await chunks(5);
+  // Loaded while the chunk at 120 ms is being recorded: spoken from the chunk after it.
+  microphone.load(new Int16Array(960).fill(7));
+  await chunks(5);
+  microphone.load(new Int16Array(640).fill(9));
+  await chunks(5);
+  controller.abort();
+  await within(capturing, 5000, 'the end of the capture');
+  t.same(heard.map((h) => (h.chunk.every((s) => s === 0) ? 0 : h.chunk[0])), [0, 0, 0, 0, 0, 0, 7, 7, 7, 0, 0, 9, 9, 0, 0]);
+  t.ok(heard.every((h) => h.chunk.length === 320), 'full chunks throughout');
+  t.same(heard.map((h) => h.at), heard.map((_, i) => (i + 1) * 20), 'paced as a real microphone: one 20 ms chunk per 20 ms, never ahead');
+  t.equal(ends, 2, 'each utterance announces its end');
+  t.equal(microphone.queued, 0);
+});
+
 t.test('loadWav decodes and resamples to 16 kHz', async (t) => {
   const dir = t.testdir({});
   const path = join(dir, 'hello.wav');

@@ -21,8 +21,10 @@ export interface WavMicrophoneOptions {
 /**
  * A microphone fed from recordings: each capture() speaks the next loaded
  * utterance at the pace of a real microphone, then hears silence until it is
- * aborted. Pacing is scheduled from the capture's start time, so slow timers
- * or a slow reader never make it drift.
+ * aborted. An utterance loaded (or still waiting) while a capture hears silence
+ * is spoken from its next chunk on, so a capture that runs for a long time, as
+ * in hands-free, hears each utterance when it is loaded. Pacing is scheduled
+ * from the capture's start time, so slow timers or a slow reader never make it drift.
  */
 export class WavMicrophone implements Microphone {
   readonly sampleRate = MICROPHONE_SAMPLE_RATE;
@@ -105,8 +107,16 @@ export class WavMicrophone implements Microphone {
         await sleepUntil(this.clock, start + (samples * 1000) / this.sampleRate / this.speed, stop);
         return !stop.aborted;
       };
-      const utterance = stop.aborted ? undefined : this.utterances.shift();
-      if (utterance !== undefined) {
+      // Silence between utterances; each waiting utterance is spoken from the next chunk on, so a
+      // capture that runs on (hands-free) hears the child whenever a script makes them speak.
+      while (!stop.aborted) {
+        const utterance = this.utterances.shift();
+        if (utterance === undefined) {
+          if (!(await captureUntil(captured + this.chunkSamples))) return;
+          captured += this.chunkSamples;
+          yield new Int16Array(this.chunkSamples);
+          continue;
+        }
         for (let offset = 0; offset < utterance.length; offset += this.chunkSamples) {
           const chunk = utterance.slice(offset, offset + this.chunkSamples);
           if (!(await captureUntil(captured + chunk.length))) return;
@@ -114,10 +124,6 @@ export class WavMicrophone implements Microphone {
           if (offset + this.chunkSamples >= utterance.length) this.utteranceEnded();
           yield chunk;
         }
-      }
-      while (await captureUntil(captured + this.chunkSamples)) {
-        captured += this.chunkSamples;
-        yield new Int16Array(this.chunkSamples);
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
