@@ -357,7 +357,10 @@ export class DeviceSession {
       this.listener = undefined;
       this.handsFreeDecoder = undefined;
       void listener?.stop().then(() => {
-        if (turn && this.active === turn && turn.listening && !turn.started) this.active = undefined;
+        if (!turn || this.active !== turn || !turn.listening || turn.started) return;
+        // Nothing was said: the turn ends with nothing to say, as the protocol allows.
+        this.active = undefined;
+        this.send({ type: 'speak', state: 'stop', turn: turn.turn });
       });
       return;
     }

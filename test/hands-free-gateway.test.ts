@@ -142,3 +142,13 @@ t.test('hands-free from a device that did not announce it is refused', async (t)
   t.match(await device.error('invalid_message'), { message: /hands_free/, turn: 1 });
   t.ok(await device.alive(1), 'the session lives on');
 });
+
+t.test('switching hands-free off before a word is said ends the turn with nothing to say', async (t) => {
+  const { gateway, device } = await handsFreeDevice(t);
+  device.send({ type: 'listen', state: 'start', turn: 1, mode: 'hands_free' });
+  new Mic(device, 1).silence(300);
+  device.send({ type: 'listen', state: 'stop', turn: 1, mode: 'hands_free' });
+  await device.next((m) => m.type === 'speak' && m.state === 'stop' && m.turn === 1, 'speak stop');
+  t.notOk(device.received.some((m) => m.type === 'transcript'), 'no turn ran');
+  t.same(await gateway.store.listTurns({ deviceId: DEVICE_ID }), []);
+});
