@@ -2,6 +2,7 @@ import type { Test } from 'tap';
 import { systemPrompt } from '../../system-prompt.js';
 import { DEFAULT_TOY } from '../../toy-profile.js';
 import type { Llm, LlmRequest } from './llm.js';
+import { within } from '../within-bound.js';
 
 /** An Llm to check, with a way to see that a stream a consumer walked away from was let go. */
 export interface LlmUnderTest {
@@ -38,7 +39,7 @@ export function llmContract(t: Test, name: string, make: (t: Test) => Promise<Ll
       const { llm } = await make(t);
       t.type(llm.name, 'string');
       t.ok(llm.name.length > 0, 'has a name');
-      const pieces = await within(collect(llm.stream(childRequest(), new AbortController().signal)), 'the answer');
+      const pieces = await within(collect(llm.stream(childRequest(), new AbortController().signal)), BOUND_MS, 'the answer');
       t.ok(pieces.length >= 2, `${pieces.length} pieces`);
       t.ok(pieces.every((piece) => typeof piece === 'string'), 'only strings');
       t.ok(pieces.join('').trim().length > 0, 'says something');
@@ -49,7 +50,7 @@ export function llmContract(t: Test, name: string, make: (t: Test) => Promise<Ll
       const controller = new AbortController();
       controller.abort(new Error('button pressed again'));
       const pieces: string[] = [];
-      const error = await within(collect(llm.stream(childRequest(), controller.signal), pieces).catch((e: unknown) => e), 'the abort');
+      const error = await within(collect(llm.stream(childRequest(), controller.signal), pieces).catch((e: unknown) => e), BOUND_MS, 'the abort');
       t.strictSame(pieces, [], 'no pieces');
       t.match(error, { code: 'aborted' });
     });
@@ -61,7 +62,7 @@ export function llmContract(t: Test, name: string, make: (t: Test) => Promise<Ll
       const first = iterator.next();
       controller.abort(new Error('emergency stop'));
       const pieces: string[] = [];
-      const error = await within(drain(iterator, pieces, first).catch((e: unknown) => e), 'the abort');
+      const error = await within(drain(iterator, pieces, first).catch((e: unknown) => e), BOUND_MS, 'the abort');
       t.ok(pieces.length <= 1, `${pieces.length} pieces`);
       t.match(error, { code: 'aborted' });
     });
@@ -70,11 +71,11 @@ export function llmContract(t: Test, name: string, make: (t: Test) => Promise<Ll
       const { llm } = await make(t);
       const controller = new AbortController();
       const iterator = llm.stream(childRequest(), controller.signal)[Symbol.asyncIterator]();
-      const first = await within(iterator.next(), 'the first piece');
+      const first = await within(iterator.next(), BOUND_MS, 'the first piece');
       t.equal(first.done, false, 'a first piece came');
       controller.abort(new Error('barge-in'));
       const after: string[] = [];
-      const error = await within(drain(iterator, after).catch((e: unknown) => e), 'the abort');
+      const error = await within(drain(iterator, after).catch((e: unknown) => e), BOUND_MS, 'the abort');
       t.strictSame(after, [], 'nothing after the abort');
       t.match(error, { code: 'aborted', message: /barge-in/ });
     });
@@ -82,8 +83,8 @@ export function llmContract(t: Test, name: string, make: (t: Test) => Promise<Ll
     t.test('answers a second request after the first', async (t) => {
       const { llm } = await make(t);
       const signal = new AbortController().signal;
-      const one = await within(collect(llm.stream(childRequest(), signal)), 'the first answer');
-      const two = await within(collect(llm.stream(childRequest('What is your favourite colour?'), signal)), 'the second answer');
+      const one = await within(collect(llm.stream(childRequest(), signal)), BOUND_MS, 'the first answer');
+      const two = await within(collect(llm.stream(childRequest('What is your favourite colour?'), signal)), BOUND_MS, 'the second answer');
       t.ok(one.join('').trim() !== '' && two.join('').trim() !== '', 'both answered');
     });
 
@@ -97,8 +98,8 @@ export function llmContract(t: Test, name: string, make: (t: Test) => Promise<Ll
         break;
       }
       t.equal(taken, 1);
-      if (released) t.equal(await within(released(), 'the release'), true, 'the provider let go of the stream');
-      const again = await within(collect(llm.stream(childRequest(), signal)), 'the next answer');
+      if (released) t.equal(await within(released(), BOUND_MS, 'the release'), true, 'the provider let go of the stream');
+      const again = await within(collect(llm.stream(childRequest(), signal)), BOUND_MS, 'the next answer');
       t.ok(again.length > 0, 'the next request still works');
     });
   });
@@ -117,14 +118,3 @@ async function drain(iterator: AsyncIterator<string>, into: string[], pending?: 
   }
 }
 
-async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const stuck = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not come within ${BOUND_MS} ms`)), BOUND_MS);
-  });
-  try {
-    return await Promise.race([promise, stuck]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -1,6 +1,7 @@
 import type { Test } from 'tap';
 import { normalizePhrase } from './normalize-phrase.js';
 import type { Stt } from './stt.js';
+import { within } from '../within-bound.js';
 
 /** One Stt to test, with what it needs to be fed, observed and cleaned up. */
 export interface SttUnderTest {
@@ -41,7 +42,7 @@ export function sttContract(t: Test, name: string, make: () => Promise<SttUnderT
       const { stt, say } = await open(t);
       t.ok(stt.name.length > 0, `name ${stt.name}`);
       for (const phrase of [FIRST, SECOND]) {
-        const heard = await within(stt.transcribe(chunks(await say(phrase)), live()), `"${phrase}"`);
+        const heard = await within(stt.transcribe(chunks(await say(phrase)), live()), BOUND_MS, `"${phrase}"`);
         t.equal(heard.text, normalizePhrase(phrase), `"${phrase}" comes back as "${normalizePhrase(phrase)}"`);
         t.equal(heard.text, heard.text.toLowerCase().trim(), 'lower case, no outer spaces');
         t.equal(heard.rejected, false);
@@ -56,7 +57,7 @@ export function sttContract(t: Test, name: string, make: () => Promise<SttUnderT
         ['an empty stream', new Int16Array(0)],
         ['steady hiss', hiss(1.5, 300)],
       ] as const) {
-        const heard = await within(stt.transcribe(chunks(audio), live()), what);
+        const heard = await within(stt.transcribe(chunks(audio), live()), BOUND_MS, what);
         t.equal(heard.text, '', `${what}: no words`);
         t.ok(heard.confidence >= 0 && heard.confidence <= 1, `${what}: confidence ${heard.confidence} in 0..1`);
         t.equal(typeof heard.rejected, 'boolean');
@@ -71,7 +72,7 @@ export function sttContract(t: Test, name: string, make: () => Promise<SttUnderT
       t.doesNotThrow(() => {
         pending = stt.transcribe(chunks(new Int16Array(960)), aborted.signal);
       }, 'an aborted signal');
-      await t.rejects(within(pending ?? Promise.resolve(), 'aborted'), { code: 'aborted' });
+      await t.rejects(within(pending ?? Promise.resolve(), BOUND_MS, 'aborted'), { code: 'aborted' });
 
       const broken: AsyncIterable<Int16Array> = {
         [Symbol.asyncIterator]: () => ({
@@ -81,7 +82,7 @@ export function sttContract(t: Test, name: string, make: () => Promise<SttUnderT
       t.doesNotThrow(() => {
         pending = stt.transcribe(broken, live());
       }, 'a source that fails');
-      await t.rejects(within(pending ?? Promise.resolve(), 'a failing source'), /microphone link dropped/);
+      await t.rejects(within(pending ?? Promise.resolve(), BOUND_MS, 'a failing source'), /microphone link dropped/);
     });
 
     t.test('an abort before the audio rejects with aborted and reads nothing', async (t) => {
@@ -89,7 +90,7 @@ export function sttContract(t: Test, name: string, make: () => Promise<SttUnderT
       const controller = new AbortController();
       controller.abort(new Error('barge-in'));
       const source = watched(await say(FIRST), () => {});
-      await t.rejects(within(stt.transcribe(source.stream, controller.signal), 'an early abort'), { name: 'ProviderError', code: 'aborted' });
+      await t.rejects(within(stt.transcribe(source.stream, controller.signal), BOUND_MS, 'an early abort'), { name: 'ProviderError', code: 'aborted' });
       t.equal(source.pulled(), 0, 'no audio was read');
     });
 
@@ -101,18 +102,18 @@ export function sttContract(t: Test, name: string, make: () => Promise<SttUnderT
       const source = watched(speech, (pulled) => {
         if (pulled === Math.floor(speech.length / 960 / 2)) controller.abort(new Error('barge-in'));
       });
-      await t.rejects(within(under.stt.transcribe(source.stream, controller.signal), 'an abort mid-speech'), { name: 'ProviderError', code: 'aborted' });
-      await within(source.released, 'the audio source to be released');
+      await t.rejects(within(under.stt.transcribe(source.stream, controller.signal), BOUND_MS, 'an abort mid-speech'), { name: 'ProviderError', code: 'aborted' });
+      await within(source.released, BOUND_MS, 'the audio source to be released');
       t.pass('the audio source was released');
       const after = source.pulled();
       await new Promise((resolve) => setImmediate(resolve));
       t.equal(source.pulled(), after, 'nobody reads the audio any more');
       if (under.busy !== undefined) {
-        await within(until(async () => (await under.busy?.()) === 0), 'its work to stop');
+        await within(until(async () => (await under.busy?.()) === 0), BOUND_MS, 'its work to stop');
         t.pass('nothing left running');
       }
       // The instance is still good for the next turn.
-      const heard = await within(under.stt.transcribe(chunks(await under.say(SECOND)), live()), 'the next turn');
+      const heard = await within(under.stt.transcribe(chunks(await under.say(SECOND)), live()), BOUND_MS, 'the next turn');
       t.equal(heard.text, normalizePhrase(SECOND), 'the next turn is heard');
     });
 
@@ -130,13 +131,14 @@ export function sttContract(t: Test, name: string, make: () => Promise<SttUnderT
           (heard) => ({ heard }),
           (error: unknown) => ({ error }),
         ),
+        BOUND_MS,
         'an abort after the audio',
       );
       // It may have finished first; if not, the abort must show as such.
       if ('error' in outcome) t.match(outcome.error, { name: 'ProviderError', code: 'aborted' });
       else t.equal(outcome.heard.text, normalizePhrase(FIRST), 'finished before the abort');
       if (under.busy !== undefined) {
-        await within(until(async () => (await under.busy?.()) === 0), 'its work to stop');
+        await within(until(async () => (await under.busy?.()) === 0), BOUND_MS, 'its work to stop');
         t.pass('nothing left running');
       }
     });
@@ -188,14 +190,3 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-async function within<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${BOUND_MS} ms`)), BOUND_MS);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

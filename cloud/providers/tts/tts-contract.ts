@@ -3,6 +3,7 @@ import { rms } from '../../../audio/pcm-level.js';
 import { ProviderError } from '../../provider-error.js';
 import { DEFAULT_TOY } from '../../toy-profile.js';
 import type { Tts } from './tts.js';
+import { within } from '../within-bound.js';
 
 /** One Tts to test, with what it needs to be observed and cleaned up. */
 export interface TtsUnderTest {
@@ -130,17 +131,4 @@ function join(chunks: readonly Int16Array[]): Int16Array {
     at += chunk.length;
   }
   return out;
-}
-
-/** Settles like `promise`, or rejects naming `what` after `ms`: a bound, not a speed test. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
