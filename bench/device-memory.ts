@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { MemorySample } from './device-memory-device.js';
 import { DEVICE_ENV, DEVICE_V8_FLAGS } from '../device/v8-flags.js';
+import { joinFlagValues } from './join-flag-values.js';
 
 /**
  * bench/device-memory: runs N scripted turns of the device process (compiled
@@ -306,20 +307,9 @@ function positive(name: string, value: string, integer: boolean): number {
   return n;
 }
 
-/** `--flags "--x"` reads as two options to parseArgs: join each --flags with its value. */
-function joinFlagValues(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--flags' && i + 1 < argv.length) out.push(`--flags=${argv[++i] as string}`);
-    else out.push(arg);
-  }
-  return out;
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: joinFlagValues(argv),
+    args: joinFlagValues(argv, '--flags'),
     options: {
       turns: { type: 'string' },
       quick: { type: 'boolean', default: false },

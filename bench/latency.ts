@@ -18,6 +18,7 @@ import { EventLoopLag, type LagSummary } from './event-loop-lag.js';
 import { coresBusy, machineCpuTimes } from './machine-cpu.js';
 import { LatencyDevice } from './latency-device.js';
 import { PARTS, latencyFigures, type BenchTurn, type LatencyFigures, type Spread } from './latency-figures.js';
+import { joinFlagValues } from './join-flag-values.js';
 
 /**
  * bench/latency: voice-to-voice through the real gateway. The gateway runs in a child process
@@ -259,20 +260,9 @@ function millis(name: string, value: string | undefined, fallback: number): numb
   return n;
 }
 
-/** `--gateway-flags "--x"` reads as two options to parseArgs: join the value to its option. */
-function joinFlagValues(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--gateway-flags' && i + 1 < argv.length) out.push(`--gateway-flags=${argv[++i] as string}`);
-    else out.push(arg);
-  }
-  return out;
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: joinFlagValues(argv),
+    args: joinFlagValues(argv, '--gateway-flags'),
     options: {
       devices: { type: 'string', default: '1,100' },
       turns: { type: 'string' },
