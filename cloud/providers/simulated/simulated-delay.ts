@@ -1,22 +1,16 @@
 import { abortError } from '../../provider-error.js';
+import { delay } from '../../turn-budget.js';
 
 /**
- * Waits `ms` (at once when 0 or less) and resolves with the milliseconds really waited, or
- * rejects with the provider abort error as soon as `signal` aborts. Either way its timer and its
- * abort listener are gone when it settles, so a cut turn leaves nothing behind.
+ * The turn's `delay`, timed: resolves with the milliseconds really waited (at once, with no timer,
+ * when `ms` is 0 or less), or rejects with the provider abort error as soon as `signal` aborts.
  */
-export function simulatedDelay(ms: number, signal: AbortSignal): Promise<number> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
+export async function simulatedDelay(ms: number, signal: AbortSignal): Promise<number> {
   const startedAt = performance.now();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(performance.now() - startedAt);
-    }, Math.max(0, ms));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  try {
+    await delay(ms, signal);
+  } catch {
+    throw abortError(signal);
+  }
+  return performance.now() - startedAt;
 }

@@ -37,7 +37,7 @@ export class SimulatedLlm implements Llm {
     const { firstTokenMs, tokenMs, observe } = this.options;
     const startedAt = performance.now();
     for (let i = 0; i < this.tokens.length; i++) {
-      // Waits even when already due, so an abort always wins over the next token.
+      // A token already due comes at once, but an abort still wins over it.
       const wait = Math.max(0, firstTokenMs + i * tokenMs - (performance.now() - startedAt));
       const waited = await simulatedDelay(wait, signal);
       observe?.(i === 0 ? 'llmFirstToken' : 'llmToken', wait, waited);
