@@ -112,6 +112,11 @@ export class ConversationMemory {
     this.#timeoutMs = checked('summarizeTimeoutMs', options.summarizeTimeoutMs ?? DEFAULT_SUMMARIZE_TIMEOUT_MS, 1, 600_000);
   }
 
+  /** Nothing remembered: no summary and no messages. */
+  get isEmpty(): boolean {
+    return this.#summary === '' && this.#messages.length === 0;
+  }
+
   /** The running summary of older talk; '' when there is none. */
   get summary(): string {
     return this.#summary;

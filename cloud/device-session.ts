@@ -480,8 +480,7 @@ export class DeviceSession {
       this.error(ErrorCode.MalformedFrame, `audio frame ${sequence} of turn ${number} is not Opus: ${(error as Error).message}`, false);
       return;
     }
-    const turn = this.active;
-    if (turn?.turn === number && turn.listening) turn.accepted++;
+    // The endpointer ends a turn at the longest utterance itself, so nothing is counted here.
     this.listener?.hear(number, pcm);
   }
 
@@ -498,7 +497,7 @@ export class DeviceSession {
     const number = turn.turn;
     let sequence = 0;
     const result = await runTurn(
-      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, messages: (transcript) => this.promptFor(transcript), toy: this.deps.toy, conversationStart: this.answered === 0 },
+      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, messages: (transcript) => this.promptFor(transcript), toy: this.deps.toy, conversationStart: this.answered === 0, anonymous: this.memory?.isEmpty ?? true },
       this.deps.providers,
       {
         transcript: (text) => this.send({ type: 'transcript', turn: number, text }),

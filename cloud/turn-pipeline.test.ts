@@ -70,11 +70,11 @@ function safety(blocked: (text: string) => boolean): SafetyFilter & { checked: s
   };
 }
 
-async function turn(providers: TurnProviders, signal = new AbortController().signal, extra: { replies?: ReplyCache; conversationStart?: boolean } = {}) {
+async function turn(providers: TurnProviders, signal = new AbortController().signal, extra: { replies?: ReplyCache; conversationStart?: boolean; anonymous?: boolean } = {}) {
   const out = { transcript: [] as string[], replies: [] as string[], frames: 0, speakStarts: 0 };
   const stoppedAt = performance.now();
   const result = await runTurn(
-    { audio: silence(), listenStoppedAt: () => stoppedAt, toy: DEFAULT_TOY, ...(extra.conversationStart === undefined ? {} : { conversationStart: extra.conversationStart }) },
+    { audio: silence(), listenStoppedAt: () => stoppedAt, toy: DEFAULT_TOY, ...(extra.conversationStart === undefined ? {} : { conversationStart: extra.conversationStart }), anonymous: extra.anonymous ?? true },
     providers,
     {
       transcript: (text) => out.transcript.push(text),
@@ -268,6 +268,7 @@ t.test("a conversation's first words, answered often enough, are answered from t
   t.type(result.timings.replyCache, 'number', 'the hit is in the timings');
   t.equal(result.timings.llmFirstToken, undefined);
   t.same(result.safety.map((r) => r.direction), ['input', 'output', 'output'], 'the verdicts it was given are recorded with the turn');
+  t.equal(result.safety[0]?.text, 'um hello pommai', "the input record holds this child's words, not the cached prompt");
 });
 
 t.test('later in a conversation the reply cache is neither served nor taught', async (t) => {
@@ -285,4 +286,12 @@ t.test('a blocked reply is never learned', async (t) => {
   const replies = new ReplyCache({ maxPrompts: 8, variants: 1, ttlMs: 60_000, maxWords: 8 });
   await turn({ stt: stt('hello'), llm: llm(['Something scary.']), tts: tts(), safety: safety((text) => text === 'Something scary.') }, undefined, { replies, conversationStart: true });
   t.equal(replies.size, 0);
+});
+
+t.test("a child the model was told about (memory of earlier talks) never teaches the reply cache", async (t) => {
+  const replies = new ReplyCache({ maxPrompts: 8, variants: 1, ttlMs: 60_000, maxWords: 8 });
+  const model: Llm = { name: 'personal', async *stream() { yield 'Hi again! How is your dog Max?'; } };
+  await turn({ stt: stt('hello'), llm: model, tts: tts(), safety: safety(() => false) }, undefined, { replies, conversationStart: true, anonymous: false });
+  t.equal(replies.size, 0, 'not learned: it may speak of this child');
+  t.equal(replies.lookup(DEFAULT_TOY, 'hello'), undefined);
 });

@@ -50,6 +50,11 @@ export interface TurnInput {
   readonly toy: ToyProfile;
   /** Nothing has been said yet in this conversation: a cached reply to its first words fits. */
   readonly conversationStart?: boolean;
+  /**
+   * The model is told nothing of this child (no memory of earlier talks): its answer may be
+   * cached for other children. A reply that could mention one child's past must never be.
+   */
+  readonly anonymous?: boolean;
 }
 
 export interface TurnOptions {
@@ -219,7 +224,8 @@ export async function runTurn(
     if (cached !== undefined) {
       // The same words were checked, answered and checked again when this reply was made.
       mark('replyCache');
-      safety.push(...cached.safety);
+      // The verdicts stand for these words: the record shows what this child said, not the cached prompt.
+      safety.push(...cached.safety.map((record) => (record.direction === 'input' ? { ...record, text: transcript } : record)));
       await speak(list(cached.sentences));
       return finish('answered');
     }
@@ -287,7 +293,7 @@ export async function runTurn(
     } finally {
       await producing;
     }
-    if (!blocked) replies?.learn(input.toy, transcript, { sentences: spoken, safety });
+    if (!blocked && input.anonymous === true) replies?.learn(input.toy, transcript, { sentences: spoken, safety });
     return finish(blocked ? 'blocked' : 'answered');
   } catch (error) {
     if (signal.aborted) return finish('aborted', { code: 'aborted', message: String((signal.reason as Error)?.message ?? signal.reason) });
