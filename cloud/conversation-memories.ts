@@ -15,12 +15,24 @@ export class ConversationMemories {
     return ConversationMemory.load({ ...this.options, deviceId });
   }
 
-  /** Saves what is pending and lets the memory go; the next `open` of the device waits for it. */
-  close(deviceId: string, memory: ConversationMemory): Promise<void> {
-    const done = memory.close().finally(() => {
-      if (this.closing.get(deviceId) === done) this.closing.delete(deviceId);
-    });
+  /**
+   * Lets the memory go once `after` settles (the session's last turns, which still remember),
+   * saving what is pending. Registered at once, so an `open` of the device made from now on
+   * reads only after this close.
+   */
+  close(deviceId: string, memory: ConversationMemory, after: Promise<unknown> = Promise.resolve()): Promise<void> {
+    const done = after
+      .catch(() => undefined)
+      .then(() => memory.close())
+      .finally(() => {
+        if (this.closing.get(deviceId) === done) this.closing.delete(deviceId);
+      });
     this.closing.set(deviceId, done);
     return done;
+  }
+
+  /** Resolves once every memory given to `close` has saved and closed (before the store closes). */
+  async settled(): Promise<void> {
+    await Promise.all(this.closing.values());
   }
 }

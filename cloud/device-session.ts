@@ -162,7 +162,7 @@ export class DeviceSession {
     const memory = this.memory;
     const device = this.deviceId;
     // The memory is saved once the last turn (an aborted one still unwinds) has been remembered.
-    if (memory && device) void this.settled().then(() => this.deps.memories.close(device, memory));
+    if (memory && device) void this.deps.memories.close(device, memory, this.settled());
   }
 
   /** The device must be heard from at least every heartbeat interval plus timeout. */
@@ -253,17 +253,19 @@ export class DeviceSession {
       this.close(CloseCode.Unauthorized, 'unauthorized');
       return;
     }
-    // What the child and the toy said before, in earlier sessions. A store that cannot give it leaves the memory empty.
+    clearTimeout(this.helloTimer);
+    this.deviceId = hello.deviceId;
+    this.capabilities = new Set(hello.capabilities);
+    // Claiming closes an older session of this device, which hands its memory back first.
+    this.deps.claim(hello.deviceId, this);
+    // What the child and the toy said before, read once that older session's memory is saved.
+    // A store that cannot give it leaves the memory empty.
     const memory = await this.deps.memories.open(hello.deviceId);
     if (this.closed) {
       void this.deps.memories.close(hello.deviceId, memory);
       return;
     }
     this.memory = memory;
-    clearTimeout(this.helloTimer);
-    this.deviceId = hello.deviceId;
-    this.capabilities = new Set(hello.capabilities);
-    this.deps.claim(hello.deviceId, this);
     this.heard();
     this.deps.log('info', 'device connected', { session: this.id, device: hello.deviceId, firmware: hello.firmware });
     this.toySettings = this.toyWith(settings);

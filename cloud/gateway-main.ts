@@ -81,6 +81,8 @@ export async function startGateway(
       stopping.abort(new Error('gateway stopping'));
       await firstReplies;
       await server.stop();
+      // The sessions just closed hand their memories back: the last saves land before the store closes.
+      await memories.settled();
       await store.close();
       await closeProviders(providers);
     },
