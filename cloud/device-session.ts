@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
-import { createOpusDecoder, createOpusEncoder, type OpusEncoder } from '../audio/opus-codec.js';
+import { createOpusDecoder, createOpusEncoder, type OpusDecoder, type OpusEncoder } from '../audio/opus-codec.js';
 import {
   AudioKind,
   CloseCode,
@@ -69,13 +69,13 @@ interface ActiveTurn {
   readonly turn: number;
   readonly controller: AbortController;
   readonly pcm: BoundedQueue<Int16Array>;
-  readonly decoder: ReturnType<typeof createOpusDecoder>;
+  /** Push-to-talk only: a hands-free stream has one decoder across its turns. */
+  readonly decoder: OpusDecoder | undefined;
   readonly startedAt: Date;
   listening: boolean;
   listenStoppedAt?: number;
   /** Uplink frames taken into this turn, bounded by maxUtteranceFrames. */
   accepted: number;
-  readonly handsFree: boolean;
   /** The pipeline runs (a hands-free turn starts it only once the child speaks). */
   started: boolean;
   /** Timings the session measured itself (the pause waited for in hands-free). */
@@ -111,10 +111,11 @@ export class DeviceSession {
   private readonly runningTurns = new Set<number>();
   private readonly recorder: TurnRecorder;
   private capabilities: ReadonlySet<string> = new Set();
-  /** The hands-free microphone, while the device is in hands-free mode. */
-  private listener: HandsFreeListener | undefined;
-  /** Decodes the hands-free stream, which runs on past the end of its turn's listening. */
-  private handsFreeDecoder: { readonly turn: number; readonly decoder: ReturnType<typeof createOpusDecoder> } | undefined;
+  /**
+   * The hands-free microphone, while the device is in hands-free mode: one continuous stream
+   * across turns, so one decoder for all of it.
+   */
+  private handsFree: { readonly listener: HandsFreeListener; readonly decoder: OpusDecoder } | undefined;
   readonly counters: SessionCounters = { framesReceived: 0, framesDropped: 0, framesSent: 0, badFrames: 0, turns: 0 };
 
   constructor(
@@ -156,7 +157,6 @@ export class DeviceSession {
     this.closed = true;
     clearTimeout(this.helloTimer);
     clearTimeout(this.silenceTimer);
-    this.endHandsFree();
     this.abortTurn('disconnected');
     if (this.deviceId) this.deps.release(this.deviceId, this);
     const memory = this.memory;
@@ -315,26 +315,24 @@ export class DeviceSession {
       this.error(ErrorCode.InvalidMessage, "listen: mode 'hands_free' needs the 'hands_free' capability in the hello", false, message.turn);
       return;
     }
-    // A new turn supersedes whatever is still running: the child spoke again.
-    this.abortTurn('superseded');
-    if (!handsFree) this.endHandsFree();
+    // A new turn supersedes whatever is still running: the child spoke again. A push turn also ends hands-free.
+    this.abortTurn('superseded', { keepHandsFree: handsFree });
     const turn: ActiveTurn = {
       turn: message.turn,
       controller: new AbortController(),
       pcm: new BoundedQueue(this.deps.config.maxUtteranceFrames),
-      decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate),
+      decoder: handsFree ? undefined : createOpusDecoder(UPLINK_AUDIO.sampleRate),
       startedAt: new Date(),
       listening: true,
       accepted: 0,
-      handsFree,
       started: false,
       extraTimings: {},
     };
     this.active = turn;
     this.counters.turns++;
     if (!handsFree) return this.startPipeline(turn);
-    this.listener ??= this.handsFreeListener();
-    this.listener.listen(turn.turn);
+    this.handsFree ??= { listener: this.handsFreeListener(), decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate) };
+    this.handsFree.listener.listen(turn.turn);
   }
 
   private startPipeline(turn: ActiveTurn): void {
@@ -355,9 +353,8 @@ export class DeviceSession {
     const turn = this.active;
     if (message.mode === 'hands_free') {
       // Hands-free switched off: a turn the child is speaking ends there; one with nothing said yet just ends.
-      const listener = this.listener;
-      this.listener = undefined;
-      this.handsFreeDecoder = undefined;
+      const listener = this.handsFree?.listener;
+      this.handsFree = undefined;
       void listener?.stop().then(() => {
         if (!turn || this.active !== turn || !turn.listening || turn.started) return;
         // Nothing was said: the turn ends with nothing to say, as the protocol allows.
@@ -388,7 +385,7 @@ export class DeviceSession {
       },
       speech: (number, pcm) => {
         const turn = listening(number);
-        if (turn && !turn.pcm.push(pcm)) this.counters.framesDropped++;
+        if (turn && !turn.pcm.push(pcm)) this.counters.framesDropped += Math.ceil(pcm.length / frameSamples(UPLINK_AUDIO));
       },
       turnEnded: (number, hangoverMs) => {
         const turn = listening(number);
@@ -401,23 +398,20 @@ export class DeviceSession {
         this.deps.log('info', 'barge-in by voice', { session: this.id, device: this.deviceId, turn: number });
         // The device hears first, so it cuts its playback and starts the next turn; the gateway sends nothing more for this one.
         this.send({ type: 'vad', turn: number, event: 'barge_in' });
-        if (this.active?.turn === number) this.abortTurn('barged in by voice');
+        if (this.active?.turn === number) this.abortTurn('barged in by voice', { keepHandsFree: true });
       },
       idle: (number) => {
         this.send({ type: 'vad', turn: number, event: 'idle' });
-        this.listener = undefined;
-        this.handsFreeDecoder = undefined;
-        const turn = listening(number);
+        this.handsFree = undefined;
         // Nothing was said: no pipeline ran, and there is nothing to record.
-        if (turn && !turn.started) this.active = undefined;
+        if (listening(number)) this.active = undefined;
       },
     });
   }
 
   private endHandsFree(): void {
-    this.listener?.close();
-    this.listener = undefined;
-    this.handsFreeDecoder = undefined;
+    this.handsFree?.listener.close();
+    this.handsFree = undefined;
   }
 
   private receiveAudio(data: Buffer): void {
@@ -434,20 +428,21 @@ export class DeviceSession {
       return;
     }
     const frame = decoded.frame;
-    if (frame.kind === AudioKind.Microphone && this.listener !== undefined && frame.turn === this.listener.currentTurn) return this.hearHandsFree(frame.turn, frame.payload, frame.sequence);
+    const handsFree = this.handsFree;
+    // Hands-free audio goes on while the turn is answered: the listener hears every frame of its turn.
+    if (frame.kind === AudioKind.Microphone && handsFree !== undefined && frame.turn === handsFree.listener.currentTurn) {
+      const pcm = this.decode(handsFree.decoder, frame);
+      // The endpointer ends a turn at the longest utterance itself, so nothing is counted here.
+      if (pcm) handsFree.listener.hear(frame.turn, pcm);
+      return;
+    }
     const turn = this.active;
-    if (frame.kind !== AudioKind.Microphone || !turn || !turn.listening || frame.turn !== turn.turn) {
+    if (frame.kind !== AudioKind.Microphone || !turn?.decoder || !turn.listening || frame.turn !== turn.turn) {
       this.counters.framesDropped++;
       return;
     }
-    let pcm: Int16Array;
-    try {
-      pcm = turn.decoder.decode(frame.payload);
-    } catch (error) {
-      this.counters.badFrames++;
-      this.error(ErrorCode.MalformedFrame, `audio frame ${frame.sequence} of turn ${turn.turn} is not Opus: ${(error as Error).message}`, false);
-      return;
-    }
+    const pcm = this.decode(turn.decoder, frame);
+    if (!pcm) return;
     // A child holding the button forever must not grow memory without bound: past the longest
     // utterance, audio is dropped and counted, and the turn waits for the device's own listen stop.
     if (turn.accepted >= this.deps.config.maxUtteranceFrames || !turn.pcm.push(pcm)) {
@@ -471,22 +466,20 @@ export class DeviceSession {
     return this.memory ? this.memory.messagesFor(system, transcript) : [{ role: 'system', content: system }, { role: 'user', content: transcript }];
   }
 
-  /** Hands-free audio: the stream goes on while the turn is answered, so the listener hears every frame of the turn. */
-  private hearHandsFree(number: number, payload: Uint8Array, sequence: number): void {
-    if (this.handsFreeDecoder?.turn !== number) this.handsFreeDecoder = { turn: number, decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate) };
-    let pcm: Int16Array;
+  /** One uplink packet as PCM; a packet that is not Opus is counted and answered, and gives nothing. */
+  private decode(decoder: OpusDecoder, frame: { readonly turn: number; readonly sequence: number; readonly payload: Uint8Array }): Int16Array | undefined {
     try {
-      pcm = this.handsFreeDecoder.decoder.decode(payload);
+      return decoder.decode(frame.payload);
     } catch (error) {
       this.counters.badFrames++;
-      this.error(ErrorCode.MalformedFrame, `audio frame ${sequence} of turn ${number} is not Opus: ${(error as Error).message}`, false);
-      return;
+      this.error(ErrorCode.MalformedFrame, `audio frame ${frame.sequence} of turn ${frame.turn} is not Opus: ${(error as Error).message}`, false);
+      return undefined;
     }
-    // The endpointer ends a turn at the longest utterance itself, so nothing is counted here.
-    this.listener?.hear(number, pcm);
   }
 
-  private abortTurn(reason: string): void {
+  /** Ends the running turn; hands-free ends with it, unless the child's own voice cut it or a hands-free turn follows. */
+  private abortTurn(reason: string, options: { keepHandsFree?: boolean } = {}): void {
+    if (!options.keepHandsFree) this.endHandsFree();
     const turn = this.active;
     if (!turn) return;
     this.active = undefined;
@@ -527,7 +520,11 @@ export class DeviceSession {
     if (result.outcome !== 'aborted') {
       this.send({ type: 'metrics', turn: number, timings });
       // A failed turn that still spoke its kind fallback ends like any other; a silent one is an error.
-      if (result.outcome === 'failed' && !result.spoke) this.error(ErrorCode.TurnFailed, result.error?.message ?? 'turn failed', true, number);
+      if (result.outcome === 'failed' && !result.spoke) {
+        this.error(ErrorCode.TurnFailed, result.error?.message ?? 'turn failed', true, number);
+        // The device leaves hands-free on a failed turn; the gateway stops listening with it.
+        if (this.handsFree?.listener.currentTurn === number) this.endHandsFree();
+      }
       else this.send({ type: 'speak', state: 'stop', turn: number });
     }
     if (result.transcript && result.reply && result.outcome === 'answered') {

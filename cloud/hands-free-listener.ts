@@ -1,5 +1,5 @@
 import { TurnEndpointer, type EndpointEvent, type TurnEndpointerOptions } from './vad/turn-endpointer.js';
-import type { Vad } from './vad/vad.js';
+import { VAD_SAMPLE_RATE, type Vad } from './vad/vad.js';
 
 /** What the listener tells its session, always naming the turn it is about. */
 export interface HandsFreeEvents {
@@ -76,15 +76,15 @@ export class HandsFreeListener {
   /** Microphone audio of `turn`; audio of any other turn is not the child's current words. */
   hear(turn: number, pcm: Int16Array): void {
     if (this.closed || turn !== this.turn) return;
-    void this.endpointer.push(pcm).then((events) => this.handle(turn, events));
+    // Events are routed by the listener's state when they come, not by the turn their audio was
+    // part of: the stream is continuous, so words heard before the next turn began belong to it.
+    void this.endpointer.push(pcm).then((events) => this.handle(events));
   }
 
   /** The device switched hands-free off: a turn under way ends where it is. Resolves once handled. */
   async stop(): Promise<void> {
-    const turn = this.turn;
-    if (turn === undefined || this.closed) return;
-    const events = await this.endpointer.finish();
-    this.handle(turn, events);
+    if (this.turn === undefined || this.closed) return;
+    this.handle(await this.endpointer.finish());
     this.close();
   }
 
@@ -96,8 +96,9 @@ export class HandsFreeListener {
     void this.vad.close().catch(() => undefined);
   }
 
-  private handle(turn: number, events: readonly EndpointEvent[]): void {
-    if (this.closed || turn !== this.turn) return;
+  private handle(events: readonly EndpointEvent[]): void {
+    const turn = this.turn;
+    if (this.closed || turn === undefined) return;
     for (const event of events) {
       if (event.type === 'speech-start') {
         clearTimeout(this.idleTimer);
@@ -114,7 +115,7 @@ export class HandsFreeListener {
         if (this.listening) this.events.speech(turn, event.audio);
         else this.carry(event.audio);
       } else {
-        const hangoverMs = Math.max(0, Math.round(((event.endSample - event.speechEndSample) * 1000) / 16_000));
+        const hangoverMs = Math.max(0, Math.round(((event.endSample - event.speechEndSample) * 1000) / VAD_SAMPLE_RATE));
         if (this.listening) {
           if (event.audio.length > 0) this.events.speech(turn, event.audio);
           this.ended(hangoverMs);

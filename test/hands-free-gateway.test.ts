@@ -114,8 +114,16 @@ t.test('nothing said for the idle time ends hands-free; no empty turn is stored'
   device.send({ type: 'listen', state: 'start', turn: 1, mode: 'hands_free' });
   new Mic(device, 1).silence(500);
   await device.next(vad(1, 'idle'), 'vad idle');
-  t.notOk(device.received.some((m) => m.type === 'transcript'), 'no turn ran');
+  const session = gateway.server.sessionOf(DEVICE_ID)!;
+  const dropped = session.counters.framesDropped;
+  // The child speaks only after hands-free ended: nobody is listening any more.
+  const late = new Mic(device, 1);
+  late.say(await synthesizeUtterance('hello'));
+  late.silence(1200);
   t.ok(await device.alive(1));
+  t.ok(session.counters.framesDropped - dropped >= 20, 'the late words were dropped, frame by frame');
+  await session.settled();
+  t.notOk(device.received.some((m) => m.type === 'transcript' || (m.type === 'vad' && m.event === 'speech')), 'no turn ran');
   t.same(await gateway.store.listTurns({ deviceId: DEVICE_ID }), []);
 });
 
@@ -151,4 +159,21 @@ t.test('switching hands-free off before a word is said ends the turn with nothin
   await device.next((m) => m.type === 'speak' && m.state === 'stop' && m.turn === 1, 'speak stop');
   t.notOk(device.received.some((m) => m.type === 'transcript'), 'no turn ran');
   t.same(await gateway.store.listTurns({ deviceId: DEVICE_ID }), []);
+});
+
+t.test("a device's abort of a hands-free turn ends hands-free at the gateway too", async (t) => {
+  const { gateway, device } = await handsFreeDevice(t, { handsFreeIdleMs: 1000 });
+  device.send({ type: 'listen', state: 'start', turn: 1, mode: 'hands_free' });
+  const mic = new Mic(device, 1);
+  mic.silence(300);
+  device.send({ type: 'abort', turn: 1, reason: 'barged_in' });
+  t.ok(await device.alive(1));
+  const session = gateway.server.sessionOf(DEVICE_ID)!;
+  const dropped = session.counters.framesDropped;
+  mic.say(await synthesizeUtterance('hello'));
+  mic.silence(1500);
+  t.ok(await device.alive(2));
+  // A listener left running would take these frames (and later say idle); none is left to take them.
+  t.ok(session.counters.framesDropped - dropped >= 20, 'its frames are dropped');
+  t.notOk(device.received.some((m) => m.type === 'vad'), 'no vad message for the aborted turn');
 });
