@@ -13,6 +13,7 @@ import { ScriptedButton } from '../hardware/sim/scripted-button.js';
 import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
 import type { Speaker } from '../hardware/speaker.js';
 import { AudioKind, DOWNLINK_AUDIO, PROTOCOL_VERSION, UPLINK_AUDIO, encodeAudioFrame, parseDeviceMessage, type DeviceMessage } from '../protocol/index.js';
+import { percentile } from './percentile.js';
 
 /**
  * Barge-in, measured: the toy is speaking (a real aplay child playing into
@@ -140,10 +141,7 @@ for (const client of wss.clients) client.terminate();
 wss.close();
 await rm(dir, { recursive: true, force: true });
 
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-};
+const quantile = (values: number[], q: number) => percentile(values, q * 100) ?? NaN;
 const row = (name: string, values: number[]) => `| ${name} | ${quantile(values, 0.5).toFixed(2)} | ${quantile(values, 0.95).toFixed(2)} | ${Math.max(...values).toFixed(2)} |`;
 const worstTotal = debounceMs + pollMs + quantile(cut, 0.95);
 process.stdout.write(

@@ -8,6 +8,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { MemorySample } from './device-memory-device.js';
 import { DEVICE_ENV, DEVICE_V8_FLAGS } from '../device/v8-flags.js';
 import { joinFlagValues } from './join-flag-values.js';
+import { percentile } from './percentile.js';
 
 /**
  * bench/device-memory: runs N scripted turns of the device process (compiled
@@ -91,6 +92,11 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
+/** A percentile to one decimal, as this bench prints its figures. */
+function rounded(value: number | null): number | null {
+  return value === null ? null : round(value, 1);
+}
+
 /** Least-squares slope of y over x; null below two distinct x. */
 function slope(points: ReadonlyArray<readonly [number, number]>): number | null {
   if (points.length < 2) return null;
@@ -104,15 +110,6 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number | null 
     sxx += (x - mx) ** 2;
   }
   return sxx === 0 ? null : sxy / sxx;
-}
-
-function percentile(values: readonly number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return round((sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (rank - lo), 1);
 }
 
 function onLines(child: ChildProcess, onLine: (line: string) => void): void {
@@ -266,8 +263,8 @@ function figures(
     samplesAfterWarmUp: steady.length,
     totalTimeS: round(totalMs / 1000, 1),
     loopTimeS: loopMs === undefined ? null : round(loopMs / 1000, 1),
-    medianVoiceToVoiceMs: percentile(v2v, 50),
-    p95VoiceToVoiceMs: percentile(v2v, 95),
+    medianVoiceToVoiceMs: rounded(percentile(v2v, 50)),
+    p95VoiceToVoiceMs: rounded(percentile(v2v, 95)),
     afterGc: samples.some((s) => s.afterGc),
     exitCode,
     ...(error === undefined ? {} : { error }),

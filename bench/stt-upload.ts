@@ -2,6 +2,7 @@ import { speakWithEspeak } from '../audio/espeak-speech.js';
 import { encodeOggOpus, OPUS_PRE_SKIP } from '../audio/ogg-opus.js';
 import { createOpusEncoder } from '../audio/opus-codec.js';
 import { encodeWav } from '../audio/wav-file.js';
+import { percentile } from './percentile.js';
 
 /**
  * What a cloud speech-to-text upload costs in bytes and CPU: a 16 kHz utterance as WAV (what
@@ -55,8 +56,7 @@ function oggOpus(pcm: Int16Array, bitrate: number): { bytes: Buffer; packets: Ui
 }
 
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+  return percentile(values, 50) ?? NaN;
 }
 
 function timed(work: () => unknown): number {

@@ -10,6 +10,7 @@ import { scoreTurns, turnsOf, type TurnScore } from '../cloud/vad/scene/score-tu
 import { speakPhrase, type PhraseVoice } from '../cloud/vad/scene/speak-phrase.js';
 import { DEFAULT_ENDPOINTER_SETTINGS, TurnEndpointer } from '../cloud/vad/turn-endpointer.js';
 import type { Vad } from '../cloud/vad/vad.js';
+import { percentile } from './percentile.js';
 
 /**
  * bench/vad: the light energy detector against Silero VAD on a labelled set of espeak-ng speech
@@ -238,16 +239,14 @@ async function runDetector(name: DetectorName, scenes: { condition: Condition; s
     results.push({ label: condition.label, counts, turns: scoreTurns(turnsOf(events), scene.utterances) });
     await vad.close();
   }
-  durations.sort((a, b) => a - b);
-  const at = (q: number): number => (durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] ?? NaN) * 1000;
+  const at = (q: number): number => quantile(durations, q) * 1000;
   return { name, conditions: results, frameMedianUs: at(0.5), frameP95Us: at(0.95), cpuPerFrameUs: cpu / frames, rss: await measureRss(name) };
 }
 
 // ---- printing ----------------------------------------------------------------------------------
 
 function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return percentile(values, q * 100) ?? NaN;
 }
 
 function pooledTurns(list: readonly TurnScore[]): TurnScore {
@@ -260,6 +259,7 @@ function pooledTurns(list: readonly TurnScore[]): TurnScore {
     merged: sum((s) => s.merged),
     falseTurns: sum((s) => s.falseTurns),
     endErrors: list.flatMap((s) => s.endErrors),
+    endLatencies: list.flatMap((s) => s.endLatencies),
     startErrors: list.flatMap((s) => s.startErrors),
     preRollCovered: sum((s) => s.preRollCovered),
   };
@@ -306,7 +306,7 @@ function print(results: DetectorResult[], scenes: { condition: Condition; scene:
     row('missed / split', (t) => `${t.missed} / ${t.split}`);
     row('merged / false turns', (t) => `${t.merged} / ${t.falseTurns}`);
     row('end error |median|, p90', (t) => (t.endErrors.length ? `${Math.round(quantile(t.endErrors.map(Math.abs), 0.5) / MS)} ms, ${Math.round(quantile(t.endErrors.map(Math.abs), 0.9) / MS)} ms` : '-'));
-    row('end-of-turn latency', (t) => (t.endErrors.length ? `${Math.round(quantile(t.endErrors, 0.5) / MS) + d.endSilenceMs} ms median` : '-'));
+    row('end-of-turn latency', (t) => (t.endLatencies.length ? `${Math.round(quantile(t.endLatencies, 0.5) / MS)} ms median` : '-'));
     row('start error median', (t) => (t.startErrors.length ? `${Math.round(quantile(t.startErrors, 0.5) / MS)} ms` : '-'));
     row('pre-roll covers start', (t) => `${t.preRollCovered} of ${t.clean}`);
   }
@@ -364,7 +364,7 @@ async function main(): Promise<void> {
       frameP95Us: r.frameP95Us,
       cpuPerFrameUs: r.cpuPerFrameUs,
       rss: r.rss,
-      conditions: r.conditions.map((c) => ({ label: c.label, ...precisionRecallF1(c.counts), counts: c.counts, turns: { ...c.turns, endErrorsMs: c.turns.endErrors.map((e) => e / MS), startErrorsMs: c.turns.startErrors.map((e) => e / MS), endErrors: undefined, startErrors: undefined } })),
+      conditions: r.conditions.map((c) => ({ label: c.label, ...precisionRecallF1(c.counts), counts: c.counts, turns: { ...c.turns, endErrorsMs: c.turns.endErrors.map((e) => e / MS), endLatenciesMs: c.turns.endLatencies.map((e) => e / MS), startErrorsMs: c.turns.startErrors.map((e) => e / MS), endErrors: undefined, endLatencies: undefined, startErrors: undefined } })),
     })),
   };
   process.stdout.write(`${JSON.stringify(json)}\n`);

@@ -23,6 +23,8 @@ export interface TurnScore {
   readonly falseTurns: number;
   /** For clean utterances, in samples: the turn's speech end minus the true end of speech (positive is late). */
   readonly endErrors: readonly number[];
+  /** For clean utterances, in samples: from the true end of speech to where the turn was ended (the `turn-end` event). */
+  readonly endLatencies: readonly number[];
   /** For clean utterances: the turn's speech start minus the true start. */
   readonly startErrors: readonly number[];
   /** Clean utterances whose audio (from the pre-roll on) began at or before the true start. */
@@ -49,6 +51,7 @@ export function scoreTurns(turns: readonly FoundTurn[], utterances: readonly Sam
   const turnsPerUtterance = utterances.map((u) => turns.filter((turn) => overlaps(turn, u)));
   const utterancesPerTurn = turns.map((turn) => utterances.filter((u) => overlaps(turn, u)).length);
   const endErrors: number[] = [];
+  const endLatencies: number[] = [];
   const startErrors: number[] = [];
   let clean = 0;
   let preRollCovered = 0;
@@ -58,6 +61,7 @@ export function scoreTurns(turns: readonly FoundTurn[], utterances: readonly Sam
     if (matched.length !== 1 || turn === undefined || utterancesPerTurn[turns.indexOf(turn)] !== 1) return;
     clean++;
     endErrors.push(turn.speechEndSample - u.end);
+    endLatencies.push(turn.endSample - u.end);
     startErrors.push(turn.speechStartSample - u.start);
     if (turn.startSample <= u.start) preRollCovered++;
   });
@@ -69,6 +73,7 @@ export function scoreTurns(turns: readonly FoundTurn[], utterances: readonly Sam
     merged: utterancesPerTurn.filter((n) => n > 1).length,
     falseTurns: utterancesPerTurn.filter((n) => n === 0).length,
     endErrors,
+    endLatencies,
     startErrors,
     preRollCovered,
   };
