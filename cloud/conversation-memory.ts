@@ -223,7 +223,9 @@ export class ConversationMemory {
     } else {
       this.#next();
       // What waits is bounded even if summaries never come back: the oldest of it survives only in plain form.
-      while (estimateMessagesTokens(this.#queue) > this.#historyTokens) this.#queue.shift();
+      const dropped: ConversationMessage[] = [];
+      while (estimateMessagesTokens(this.#queue) > this.#historyTokens) dropped.push(this.#queue.shift()!);
+      if (dropped.length > 0) this.#base = fallbackSummary(this.#base, dropped, this.#summaryTokens);
     }
     this.#refresh();
   }

@@ -47,3 +47,12 @@ t.test('numbers and email addresses are taken out', async (t) => {
 t.test('quotes and line breaks in what was said cannot break the summary', async (t) => {
   t.equal(fallbackSummary('', talk('say "hi"\nplease'), 100), `The child said to me: "say 'hi' please".`);
 });
+
+t.test('words the safety filter finds personal are not kept, even spelled out as a transcript spells numbers', async (t) => {
+  const summary = fallbackSummary('', [
+    { role: 'user', content: 'i live at forty two oak road' },
+    { role: 'user', content: 'can we sing a song' },
+  ], 200);
+  t.notMatch(summary, /oak road|forty/);
+  t.match(summary, /sing a song/);
+});

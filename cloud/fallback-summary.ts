@@ -1,3 +1,4 @@
+import { personalInfoSeverity } from './providers/safety/personal-info.js';
 import type { ConversationMessage } from './store/store.js';
 import { capTokens, estimateTokens } from './token-estimate.js';
 
@@ -12,7 +13,8 @@ const QUESTION_TOKENS = 25;
  */
 export function fallbackSummary(previous: string, trimmed: readonly ConversationMessage[], maxTokens: number): string {
   const said = trimmed
-    .filter((message) => message.role === 'user')
+    // Words the safety filter finds personal (an address, a phone number, said in words too) are not kept at all.
+    .filter((message) => message.role === 'user' && personalInfoSeverity(message.content, 'input') === 0)
     .map((message) => capTokens(redactPersonal(oneLine(message.content)), QUESTION_TOKENS))
     .filter((text) => text !== '' && text !== '…')
     .slice(-QUESTIONS_KEPT);

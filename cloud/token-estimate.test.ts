@@ -46,3 +46,13 @@ t.test('capTokens cuts at a word boundary, from either end, and leaves what fits
   }
   t.equal(capTokens(text, 0), '');
 });
+
+t.test('text without spaces is cut by characters, not wiped', async (t) => {
+  const japanese = 'きょうはこうえんでおおきなあかいふうせんをみつけてとてもうれしかったです'.repeat(4);
+  const cut = capTokens(japanese, 20);
+  t.ok(cut.length > 1 && cut.endsWith('…'), `kept a start: ${cut}`);
+  t.ok(japanese.startsWith(cut.slice(0, -1)));
+  t.ok(estimateTokens(cut) <= 20);
+  const end = capTokens(japanese, 20, 'end');
+  t.ok(end.startsWith('…') && japanese.endsWith(end.slice(1)), 'or its end');
+});

@@ -46,9 +46,27 @@ export function capTokens(text: string, maxTokens: number, keep: 'start' | 'end'
     kept.push(word);
     used += cost;
   }
+  // Text without spaces (Chinese, Japanese, one long word) is one "word": cut it by characters instead.
+  if (kept.length === 0) return cutCharacters(text, maxTokens - 1, keep);
   if (keep === 'start') return `${kept.join('').trimEnd()}…`;
   return `…${kept.reverse().join('').trimStart()}`;
 }
 
 const PIECE = /\p{N}+|[\p{L}\p{M}]+|[^\s\p{L}\p{M}\p{N}]/gu;
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
+
+/** The longest start (or end) of `text`, whole characters, within `maxTokens`, with the ellipsis. */
+function cutCharacters(text: string, maxTokens: number, keep: 'start' | 'end'): string {
+  const chars = [...text];
+  let lo = 0;
+  let hi = chars.length;
+  // The estimate grows with length: find the most characters that fit.
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    const piece = keep === 'start' ? chars.slice(0, mid) : chars.slice(chars.length - mid);
+    if (estimateTokens(piece.join('')) <= maxTokens) lo = mid;
+    else hi = mid - 1;
+  }
+  if (lo === 0) return '';
+  return keep === 'start' ? `${chars.slice(0, lo).join('').trimEnd()}…` : `…${chars.slice(chars.length - lo).join('').trimStart()}`;
+}
