@@ -15,6 +15,9 @@ import type { Store } from './store/store.js';
 import { DEFAULT_TOY, type ToyProfile } from './toy-profile.js';
 import type { TurnProviders } from './turn-pipeline.js';
 
+/** One pre-made reply (model, checks and voice) may take this long; a stalled provider does not hold the rest up for ever. */
+const PREGENERATE_STEP_MS = 30_000;
+
 export interface RunningGateway {
   readonly server: GatewayServer;
   readonly store: Store;
@@ -46,20 +49,6 @@ export async function startGateway(
   // A cloud model's first token is the slowest step of a turn; the offline companion answers at once and
   // varies its words, so caching it would only make the toy repeat itself.
   const replies = options.replies ?? (options.providers === undefined && settings.llm.kind !== 'offline' ? new ReplyCache() : undefined);
-  const stopping = new AbortController();
-  const firstReplies =
-    replies === undefined
-      ? Promise.resolve(undefined)
-      : pregenerateReplies({ llm: providers.llm, safety: providers.safety, tts: providers.tts, replies, toy }, stopping.signal).then(
-          (result) => {
-            log(result.failed === 0 ? 'info' : 'warn', 'first replies made ahead', { ready: result.ready, failed: result.failed, ...(result.firstError ? { error: result.firstError.message } : {}) });
-            return result;
-          },
-          (error: unknown) => {
-            if (!stopping.signal.aborted) log('warn', 'could not make the first replies ahead', { error: (error as Error).message });
-            return undefined;
-          },
-        );
   const vad = () => new EnergyVad();
   // The toy's knowledge goes to the store, which finds the facts a turn needs (SQLite full-text search, or Convex's).
   await store.putKnowledge(toy.id, knowledgeFacts(toy));
@@ -72,6 +61,21 @@ export async function startGateway(
   });
   const server = await GatewayServer.start({ config, providers, store, turnLog, toy, log, vad, memories, ...(replies ? { replies } : {}) });
   log('info', 'gateway listening', { url: server.url, stt: providers.stt.name, llm: providers.llm.name, tts: providers.tts.name, safety: providers.safety.name });
+  // Made ahead only once the gateway is up: a gateway that failed to start leaves nothing calling the providers.
+  const stopping = new AbortController();
+  const firstReplies =
+    replies === undefined
+      ? Promise.resolve(undefined)
+      : pregenerateReplies({ llm: providers.llm, safety: providers.safety, tts: providers.tts, replies, toy, stepTimeoutMs: PREGENERATE_STEP_MS }, stopping.signal).then(
+          (result) => {
+            log(result.failed === 0 ? 'info' : 'warn', 'first replies made ahead', { ready: result.ready, failed: result.failed, ...(result.firstError ? { error: result.firstError.message } : {}) });
+            return result;
+          },
+          (error: unknown) => {
+            if (!stopping.signal.aborted) log('warn', 'could not make the first replies ahead', { error: (error as Error).message });
+            return undefined;
+          },
+        );
   return {
     server,
     store,

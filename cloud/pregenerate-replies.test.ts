@@ -100,3 +100,17 @@ t.test('with the real offline providers the replies end up in the voice cache', 
     for (const sentence of reply?.sentences ?? []) t.ok(tts.has(sentence, DEFAULT_TOY.voice), `"${sentence}" is ready in the voice`);
   }
 });
+
+t.test('a provider that never answers holds one step up for its time, not the rest for ever', async (t) => {
+  const replies = new ReplyCache({ ...options, variants: 1 });
+  const hanging: Llm = {
+    name: 'hanging',
+    async *stream(request, signal) {
+      if (request.messages.at(-1)?.content === 'hello') await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      yield 'Fine. ';
+    },
+  };
+  const result = await pregenerateReplies({ llm: hanging, safety: allowAll, tts: voice(), replies, toy: DEFAULT_TOY, prompts: ['hello', 'hi'], stepTimeoutMs: 50 }, new AbortController().signal);
+  t.match(result, { ready: 1, failed: 1, firstError: { code: 'provider_timeout' } });
+  t.ok(replies.lookup(DEFAULT_TOY, 'hi'), 'the next prompt was still made');
+});

@@ -4,6 +4,7 @@ import type { SafetyFilter } from './providers/safety/safety-filter.js';
 import type { Tts } from './providers/tts/tts.js';
 import type { ReplyCache } from './reply-cache.js';
 import { splitSentences } from './sentence-splitter.js';
+import { stageSignal } from './turn-budget.js';
 import type { SafetyRecord } from './store/store.js';
 import { systemPrompt } from './system-prompt.js';
 import type { ToyProfile } from './toy-profile.js';
@@ -29,6 +30,8 @@ export interface PregenerateDeps {
   readonly replies: ReplyCache;
   readonly toy: ToyProfile;
   readonly prompts?: readonly string[];
+  /** The longest one reply may take to make, checks and voice included (default 30 s). */
+  readonly stepTimeoutMs?: number;
 }
 
 export interface PregenerateResult {
@@ -55,15 +58,18 @@ export async function pregenerateReplies(deps: PregenerateDeps, signal: AbortSig
     // Two tries per missing variant: a model may say the very same words twice.
     for (let tries = 0; tries < wanted * 2 && deps.replies.variantsOf(deps.toy, prompt) < wanted; tries++) {
       signal.throwIfAborted();
+      const step = stageSignal(signal, deps.stepTimeoutMs ?? 30_000, 'a reply made ahead');
       try {
-        const reply = await makeReply(deps, prompt, signal);
+        const reply = await makeReply(deps, prompt, step.signal);
         if (reply === undefined) break;
         deps.replies.learn(deps.toy, prompt, reply);
-        for (const sentence of reply.sentences) for await (const _ of deps.tts.synthesize(sentence, deps.toy.voice, signal)) void _;
+        for (const sentence of reply.sentences) for await (const _ of deps.tts.synthesize(sentence, deps.toy.voice, step.signal)) void _;
       } catch (error) {
         if (signal.aborted) throw error;
         firstError ??= error as ProviderError;
         break;
+      } finally {
+        step.dispose();
       }
     }
     if (deps.replies.variantsOf(deps.toy, prompt) >= wanted) ready++;
