@@ -1,3 +1,4 @@
+import { rms } from '../../audio/pcm-level.js';
 import { SampleHistory } from './sample-history.js';
 import { VAD_SAMPLE_RATE, type Vad } from './vad.js';
 
@@ -285,9 +286,8 @@ export class TurnEndpointer {
 }
 
 function levelDbfs(pcm: Int16Array): number {
-  let sum = 0;
-  for (let i = 0; i < pcm.length; i++) sum += ((pcm[i] as number) / 32768) ** 2;
-  return 10 * Math.log10(sum / Math.max(1, pcm.length) + 1e-12);
+  // -120 dBFS for digital silence rather than -Infinity.
+  return 20 * Math.log10(rms(pcm) / 32768 + 1e-6);
 }
 
 /** The longest a start may take to gather its speech, in samples. */
