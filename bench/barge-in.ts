@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createOpusEncoder } from '../audio/opus-codec.js';
 import { DeviceRunner } from '../device/device-runner.js';
-import { silentLog } from '../device/log.js';
+import { silentLog } from '../log/log.js';
 import { AlsaSpeaker } from '../hardware/pi/alsa-speaker.js';
 import { RecordingLeds } from '../hardware/sim/recording-leds.js';
 import { ScriptedButton } from '../hardware/sim/scripted-button.js';

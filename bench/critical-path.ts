@@ -1,7 +1,7 @@
 import { simulatedTokens } from '../cloud/providers/simulated/simulated-llm.js';
 import type { SimulatedLatencies } from '../cloud/providers/simulated/simulated-latencies.js';
-import { splitSentences } from '../cloud/sentence-splitter.js';
-import { FIRST_CHUNK_COMMA_WORDS } from '../cloud/turn-pipeline.js';
+import { splitSentences } from '../cloud/turn/sentence-splitter.js';
+import { FIRST_CHUNK_COMMA_WORDS } from '../cloud/turn/turn-pipeline.js';
 
 export interface CriticalPath {
   /** What the voice is first asked to say. */

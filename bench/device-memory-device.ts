@@ -5,7 +5,7 @@ import { synthesizeUtterance } from '../cli/synthesize-utterance.js';
 import { deviceConfig } from '../device/device-config.js';
 import { startDevice } from '../device/device-main.js';
 import type { DeviceReport } from '../device/device-report.js';
-import type { Log } from '../device/log.js';
+import type { Log } from '../log/log.js';
 import { createHardware } from '../hardware/hardware-factory.js';
 
 /**

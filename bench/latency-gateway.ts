@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { gatewayConfig } from '../cloud/gateway-config.js';
+import { gatewayConfig } from '../cloud/session/gateway-config.js';
 import { startGateway } from '../cloud/gateway-main.js';
 import { SimulatedLlm } from '../cloud/providers/simulated/simulated-llm.js';
 import type { LatencyObserver, SimulatedStage } from '../cloud/providers/simulated/simulated-latencies.js';

@@ -1,4 +1,4 @@
-import type { LogLevel } from '../device/log.js';
+import type { LogLevel } from '../log/log.js';
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

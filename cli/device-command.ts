@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG_PATH } from '../device/device-config-file.js';
-import type { Log } from '../device/log.js';
+import type { Log } from '../log/log.js';
 import { createLog, isLogLevel } from './create-log.js';
 import { runDeviceService } from './device-service.js';
 import { UsageError } from './usage-error.js';

@@ -2,7 +2,7 @@ import { loadDeviceConfigFile } from '../device/device-config-file.js';
 import { startDevice } from '../device/device-main.js';
 import { TURN_STATES, type DeviceState } from '../device/device-state-machine.js';
 import type { DeviceObserver } from '../device/device-report.js';
-import type { Log } from '../device/log.js';
+import type { Log } from '../log/log.js';
 import { MemoryWatch } from '../device/memory-watch.js';
 import { createHardware, type Hardware } from '../hardware/hardware-factory.js';
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SqliteStore } from '../cloud/store/sqlite-store.js';
 import type { ParentSettings } from '../cloud/store/store.js';
-import { DEFAULT_GATEWAY_CONFIG } from '../cloud/gateway-config.js';
+import { DEFAULT_GATEWAY_CONFIG } from '../cloud/session/gateway-config.js';
 import { DEVICE_ID_PATTERN } from '../protocol/index.js';
 import { UsageError } from './usage-error.js';
 

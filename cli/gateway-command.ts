@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { gatewayConfig } from '../cloud/gateway-config.js';
+import { gatewayConfig } from '../cloud/session/gateway-config.js';
 import { startGateway } from '../cloud/gateway-main.js';
-import { providerSettingsFromEnv } from '../cloud/provider-settings.js';
+import { providerSettingsFromEnv } from '../cloud/providers/provider-settings.js';
 import { createLog, isLogLevel } from './create-log.js';
 import { UsageError } from './usage-error.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { encodeWav } from '../audio/wav-file.js';
 import { within } from '../hardware/contract/within.js';
-import { silentLog } from '../device/log.js';
+import { silentLog } from '../log/log.js';
 import { scriptedGateway, type ReceivedFrame } from '../device/scripted-gateway.js';
 import { runSimDevice } from './sim-device.js';
 

@@ -3,7 +3,7 @@ import { deviceConfig } from '../device/device-config.js';
 import { startDevice } from '../device/device-main.js';
 import type { DeviceReport } from '../device/device-report.js';
 import { HANDS_FREE_STATES } from '../device/device-state-machine.js';
-import type { Log } from '../device/log.js';
+import type { Log } from '../log/log.js';
 import { createHardware, type Hardware } from '../hardware/hardware-factory.js';
 import { ScriptedButton } from '../hardware/sim/scripted-button.js';
 import { WavMicrophone } from '../hardware/sim/wav-microphone.js';

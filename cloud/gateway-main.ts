@@ -1,19 +1,19 @@
-import type { GatewayConfig } from './gateway-config.js';
-import { GatewayServer } from './gateway-server.js';
-import type { Log } from './log.js';
-import { pregenerateReplies, type PregenerateResult } from './pregenerate-replies.js';
-import { ReplyCache } from './reply-cache.js';
+import type { GatewayConfig } from './session/gateway-config.js';
+import { GatewayServer } from './session/gateway-server.js';
+import type { Log } from '../log/log.js';
+import { pregenerateReplies, type PregenerateResult } from './turn/pregenerate-replies.js';
+import { ReplyCache } from './turn/reply-cache.js';
 import { EnergyVad } from './vad/energy-vad.js';
-import { ConversationMemories } from './conversation-memories.js';
-import { knowledgeFacts } from './knowledge-prompt.js';
-import { llmSummarizer } from './summary-prompt.js';
+import { ConversationMemories } from './memory/conversation-memories.js';
+import { knowledgeFacts } from './memory/knowledge-prompt.js';
+import { llmSummarizer } from './memory/summary-prompt.js';
 import { SqliteStore } from './store/sqlite-store.js';
-import { OFFLINE_SETTINGS, describeProviderSettings, type ProviderSettings } from './provider-settings.js';
+import { OFFLINE_SETTINGS, describeProviderSettings, type ProviderSettings } from './providers/provider-settings.js';
 import { replayFallback } from './store/replay-fallback.js';
 import { TurnLog, fallbackPathFor } from './store/turn-log.js';
 import type { Store } from './store/store.js';
-import { DEFAULT_TOY, type ToyProfile } from './toy-profile.js';
-import type { TurnProviders } from './turn-pipeline.js';
+import { DEFAULT_TOY, type ToyProfile } from './toy/toy-profile.js';
+import type { TurnProviders } from './providers/turn-providers.js';
 
 /** One pre-made reply (model, checks and voice) may take this long; a stalled provider does not hold the rest up for ever. */
 const PREGENERATE_STEP_MS = 30_000;

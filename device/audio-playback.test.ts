@@ -3,7 +3,7 @@ import { createOpusEncoder } from '../audio/opus-codec.js';
 import { SimSpeaker } from '../hardware/sim/sim-speaker.js';
 import { AudioKind, DOWNLINK_AUDIO } from '../protocol/index.js';
 import { AudioPlayback } from './audio-playback.js';
-import { silentLog } from './log.js';
+import { silentLog } from '../log/log.js';
 import { VolumeControl } from './volume-control.js';
 
 const encoder = createOpusEncoder({ sampleRate: 24_000, frameMs: 60, bitrate: 24_000 });

@@ -3,7 +3,7 @@ import { Resampler } from '../audio/resampler.js';
 import type { Speaker } from '../hardware/speaker.js';
 import type { AudioFrame, AudioParams } from '../protocol/index.js';
 import { ClickGuard } from './click-guard.js';
-import type { Log } from './log.js';
+import type { Log } from '../log/log.js';
 import type { VolumeControl } from './volume-control.js';
 
 export interface PlaybackStats {

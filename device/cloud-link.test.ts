@@ -3,7 +3,7 @@ import t from 'tap';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, DOWNLINK_AUDIO, PROTOCOL_VERSION, UPLINK_AUDIO, parseDeviceMessage, type DeviceMessage } from '../protocol/index.js';
 import { CloudLink } from './cloud-link.js';
-import { silentLog } from './log.js';
+import { silentLog } from '../log/log.js';
 
 /** A stand-in gateway: welcomes every hello and lets the test decide the rest. */
 async function fakeGateway(t: { teardown: (fn: () => void) => void }, options: { pong: boolean; closeWith?: number }) {

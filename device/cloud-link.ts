@@ -14,7 +14,7 @@ import {
   type WelcomeMessage,
 } from '../protocol/index.js';
 import { Backoff } from './backoff.js';
-import type { Log } from './log.js';
+import type { Log } from '../log/log.js';
 
 export interface CloudLinkOptions {
   readonly url: string;

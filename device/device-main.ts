@@ -2,7 +2,7 @@ import { UPLINK_AUDIO } from '../protocol/index.js';
 import type { DeviceConfig } from './device-config.js';
 import type { DeviceObserver } from './device-report.js';
 import { DeviceRunner, type DeviceHardware } from './device-runner.js';
-import type { Log } from './log.js';
+import type { Log } from '../log/log.js';
 
 /**
  * The device's composition root: the configuration and the chosen hardware

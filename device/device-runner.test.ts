@@ -9,7 +9,7 @@ import { SimSpeaker } from '../hardware/sim/sim-speaker.js';
 import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
 import { UPLINK_AUDIO } from '../protocol/index.js';
 import { DeviceRunner } from './device-runner.js';
-import { silentLog } from './log.js';
+import { silentLog } from '../log/log.js';
 import { scriptedGateway, type ScriptedGateway } from './scripted-gateway.js';
 import { simToy, type SimToy } from './sim-toy.js';
 import { volumeToGain } from './volume-control.js';

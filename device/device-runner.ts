@@ -22,7 +22,7 @@ import type { DeviceObserver, TurnEnd } from './device-report.js';
 import { HANDS_FREE_STATES, transition, type DeviceEvent, type DeviceState, type Effect } from './device-state-machine.js';
 import { DoublePress } from './double-press.js';
 import { presentState } from './led-presenter.js';
-import type { Log } from './log.js';
+import type { Log } from '../log/log.js';
 import { MicUplink, type UplinkTurn } from './mic-uplink.js';
 import { VolumeControl } from './volume-control.js';
 

@@ -6,7 +6,7 @@ import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
 import type { DeviceMessage } from '../protocol/index.js';
 import { deviceConfig } from './device-config.js';
 import { startDevice } from './device-main.js';
-import { silentLog } from './log.js';
+import { silentLog } from '../log/log.js';
 import { scriptedGateway, type ScriptedGateway } from './scripted-gateway.js';
 import { simToy } from './sim-toy.js';
 

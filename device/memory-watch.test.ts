@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { LogLevel } from './log.js';
+import type { LogLevel } from '../log/log.js';
 import { MemoryWatch, type MemoryWatchOptions, type Sheddable } from './memory-watch.js';
 
 const MB = 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { Log } from './log.js';
+import type { Log } from '../log/log.js';
 
 export type MemoryLevel = 'ok' | 'high' | 'critical';
 

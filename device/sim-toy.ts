@@ -7,7 +7,7 @@ import { UPLINK_AUDIO } from '../protocol/index.js';
 import type { DeviceReport } from './device-report.js';
 import { DeviceRunner, type DeviceRunnerOptions } from './device-runner.js';
 import type { DeviceState } from './device-state-machine.js';
-import { silentLog } from './log.js';
+import { silentLog } from '../log/log.js';
 
 export interface SimToyOptions {
   readonly replyTimeoutMs?: number;

@@ -52,7 +52,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 # --- compiled JavaScript ----------------------------------------------------------
-if [ ! -f dist/.built ] || [ -n "$(find protocol audio hardware device cloud cli bench tsconfig.json tsconfig.build.json package.json -newer dist/.built \( -name '*.ts' -o -name '*.json' \) 2>/dev/null | head -1)" ]; then
+if [ ! -f dist/.built ] || [ -n "$(find protocol log audio hardware device cloud cli bench tsconfig.json tsconfig.build.json package.json -newer dist/.built \( -name '*.ts' -o -name '*.json' \) 2>/dev/null | head -1)" ]; then
   say "compiling TypeScript"
   npx --no-install tsc -p tsconfig.build.json
   touch dist/.built

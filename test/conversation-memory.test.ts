@@ -1,9 +1,9 @@
 import t from 'tap';
 import { FakeChatCompletions } from '../cloud/providers/llm/fake-chat-completions.js';
-import { OFFLINE_SETTINGS } from '../cloud/provider-settings.js';
+import { OFFLINE_SETTINGS } from '../cloud/providers/provider-settings.js';
 import { deviceConfig } from '../device/device-config.js';
 import { startDevice } from '../device/device-main.js';
-import { silentLog } from '../device/log.js';
+import { silentLog } from '../log/log.js';
 import { RecordingLeds } from '../hardware/sim/recording-leds.js';
 import { ScriptedButton } from '../hardware/sim/scripted-button.js';
 import { SimSpeaker } from '../hardware/sim/sim-speaker.js';

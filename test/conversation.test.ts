@@ -5,7 +5,7 @@ import { peak, rms } from '../audio/pcm-level.js';
 import { decodeWav } from '../audio/wav-file.js';
 import { deviceConfig } from '../device/device-config.js';
 import { startDevice } from '../device/device-main.js';
-import { silentLog } from '../device/log.js';
+import { silentLog } from '../log/log.js';
 import { RecordingLeds } from '../hardware/sim/recording-leds.js';
 import { ScriptedButton } from '../hardware/sim/scripted-button.js';
 import { SimSpeaker } from '../hardware/sim/sim-speaker.js';

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { gatewayConfig } from '../cloud/gateway-config.js';
+import { gatewayConfig } from '../cloud/session/gateway-config.js';
 import { startGateway, type RunningGateway } from '../cloud/gateway-main.js';
-import { silentLog } from '../cloud/log.js';
-import type { ProviderSettings } from '../cloud/provider-settings.js';
+import { silentLog } from '../log/log.js';
+import type { ProviderSettings } from '../cloud/providers/provider-settings.js';
 import { synthesizeUtterance } from '../cli/synthesize-utterance.js';
 import type { DeviceReport } from '../device/device-report.js';
 import type { ScriptedButton } from '../hardware/sim/scripted-button.js';

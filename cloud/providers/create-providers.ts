@@ -1,8 +1,8 @@
-import type { Log } from '../log.js';
-import type { ProviderSettings } from '../provider-settings.js';
-import type { ToyProfile } from '../toy-profile.js';
-import type { TurnProviders } from '../turn-pipeline.js';
-import { FIXED_LINES } from '../turn-pipeline.js';
+import type { Log } from '../../log/log.js';
+import type { ProviderSettings } from './provider-settings.js';
+import type { ToyProfile } from '../toy/toy-profile.js';
+import type { TurnProviders } from './turn-providers.js';
+import { FIXED_LINES } from '../toy/fixed-lines.js';
 import { createOfflineProviders } from './offline-providers.js';
 import { allRedirects } from './safety/gentle-redirect.js';
 import { CachingTts } from './tts/caching-tts.js';

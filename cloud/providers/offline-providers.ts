@@ -1,6 +1,6 @@
-import type { Log } from '../log.js';
-import type { ToyProfile } from '../toy-profile.js';
-import type { TurnProviders } from '../turn-pipeline.js';
+import type { Log } from '../../log/log.js';
+import type { ToyProfile } from '../toy/toy-profile.js';
+import type { TurnProviders } from './turn-providers.js';
 import { companionPhrases } from './llm/companion-phrases.js';
 import { OfflineCompanion } from './llm/offline-companion.js';
 import { LocalSafetyFilter } from './safety/local-safety-filter.js';

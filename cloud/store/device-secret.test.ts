@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import { MAX_SECRET_LENGTH, hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
 
 t.test('new secrets are 24 random bytes in base64url', async (t) => {

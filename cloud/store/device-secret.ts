@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 
 // Node's default scrypt cost: ~40 ms and 16 MiB per hash on a small server. Generated secrets
 // carry 192 random bits, but paired simulators may choose weaker ones, so a slow hash still pays.

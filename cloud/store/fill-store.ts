@@ -1,4 +1,4 @@
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import type { Store } from './store.js';
 import { sampleTurn } from './store-contract.js';
 

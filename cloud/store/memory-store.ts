@@ -1,4 +1,4 @@
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
 import { searchTerms } from './search-terms.js';
 import {

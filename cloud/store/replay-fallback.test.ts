@@ -9,7 +9,7 @@ import type { SqliteStoreOptions } from './sqlite-store.js';
 import type { TurnRecord } from './store.js';
 import { sampleTurn } from './store-contract.js';
 import { fallbackPathFor } from './turn-log.js';
-import type { LogLevel } from '../log.js';
+import type { LogLevel } from '../../log/log.js';
 
 function kidTurn(n: number): TurnRecord {
   return sampleTurn({ id: `kid-${n}`, turn: n, startedAt: new Date(Date.UTC(2024, 4, 1, 10, n)).toISOString() });

@@ -1,8 +1,8 @@
 import { appendFileSync, createReadStream, existsSync, renameSync, unlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import type { Store, TurnRecord } from './store.js';
-import type { Log } from '../log.js';
+import type { Log } from '../../log/log.js';
 
 export interface ReplayResult {
   /** Turns now in the store. */

@@ -1,4 +1,4 @@
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 
 /**
  * Turns whatever SQLite or the file system threw into a ProviderError, so the turn log can tell

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import type { Test } from 'tap';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 import { fillStore } from './fill-store.js';

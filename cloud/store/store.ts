@@ -1,4 +1,4 @@
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import type { SafetyVerdict } from '../providers/safety/safety-filter.js';
 
 /** How a turn ended. */

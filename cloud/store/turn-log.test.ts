@@ -7,7 +7,7 @@ import { SqliteStore } from './sqlite-store.js';
 import type { Store, TurnRecord } from './store.js';
 import { sampleTurn } from './store-contract.js';
 import { TurnLog, fallbackPathFor } from './turn-log.js';
-import type { LogLevel } from '../log.js';
+import type { LogLevel } from '../../log/log.js';
 import type { Schedule, TurnLogOptions } from './turn-log.js';
 
 interface LogEntry {

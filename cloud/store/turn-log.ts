@@ -1,9 +1,9 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import type { Store, TurnRecord } from './store.js';
 
-import type { Log } from '../log.js';
+import type { Log } from '../../log/log.js';
 
 /** Schedules `run` after `delayMs` and returns a function that cancels it. */
 export type Schedule = (run: () => void, delayMs: number) => () => void;

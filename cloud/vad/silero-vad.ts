@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { FrameChunker } from '../../audio/frame-chunker.js';
-import { ProviderError } from '../provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import type { Vad } from './vad.js';
 
 /** Silero VAD v4 and v5 were trained on 512-sample windows at 16 kHz (32 ms). */

@@ -1,4 +1,4 @@
-import { ProviderError } from '../../provider-error.js';
+import { ProviderError } from '../provider-error.js';
 
 /**
  * What an HTTP provider's failure means for the turn, the same for every

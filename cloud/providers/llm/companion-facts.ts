@@ -1,4 +1,4 @@
-import type { ToyFact } from '../../toy-profile.js';
+import type { ToyFact } from '../../toy/toy-profile.js';
 
 /**
  * A few things every toy knows about the world, asked the way a small child asks.

@@ -1,4 +1,4 @@
-import type { ToyFact, ToyProfile } from '../../toy-profile.js';
+import type { ToyFact, ToyProfile } from '../../toy/toy-profile.js';
 import { COMPANION_ANIMALS } from './companion-animals.js';
 import type { CompanionAnimal } from './companion-animals.js';
 import { COMPANION_FACTS } from './companion-facts.js';

@@ -1,4 +1,4 @@
-import type { ToyProfile } from '../../toy-profile.js';
+import type { ToyProfile } from '../../toy/toy-profile.js';
 import { COMPANION_ANIMALS } from './companion-animals.js';
 import { COMPANION_FACTS } from './companion-facts.js';
 import { normalise } from './companion-intent.js';

@@ -1,4 +1,4 @@
-import type { ToyProfile } from '../../toy-profile.js';
+import type { ToyProfile } from '../../toy/toy-profile.js';
 import type { CompanionAnimal } from './companion-animals.js';
 import type { CompanionJoke } from './companion-jokes.js';
 import type { CompanionSong } from './companion-songs.js';

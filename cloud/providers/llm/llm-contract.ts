@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
-import { systemPrompt } from '../../system-prompt.js';
-import { DEFAULT_TOY } from '../../toy-profile.js';
+import { systemPrompt } from '../../toy/system-prompt.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import type { Llm, LlmRequest } from './llm.js';
 import { within } from '../within-bound.js';
 

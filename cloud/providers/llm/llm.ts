@@ -1,4 +1,4 @@
-import type { ToyProfile } from '../../toy-profile.js';
+import type { ToyProfile } from '../../toy/toy-profile.js';
 
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import t from 'tap';
-import { DEFAULT_TOY } from '../../toy-profile.js';
-import type { ToyProfile } from '../../toy-profile.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
+import type { ToyProfile } from '../../toy/toy-profile.js';
 import { COMPANION_ANIMALS } from './companion-animals.js';
 import { understand } from './companion-intent.js';
 import { COMPANION_JOKES } from './companion-jokes.js';

@@ -1,5 +1,5 @@
-import { abortError } from '../../provider-error.js';
-import type { ToyProfile } from '../../toy-profile.js';
+import { abortError } from '../provider-error.js';
+import type { ToyProfile } from '../../toy/toy-profile.js';
 import type { ChatMessage, Llm, LlmRequest } from './llm.js';
 import { COMPANION_JOKES } from './companion-jokes.js';
 import { companionPhrases } from './companion-phrases.js';

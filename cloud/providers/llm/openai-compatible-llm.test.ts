@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import t from 'tap';
 import type { Test } from 'tap';
-import { ProviderError } from '../../provider-error.js';
+import { ProviderError } from '../provider-error.js';
 import { FakeChatCompletions } from './fake-chat-completions.js';
 import type { ChatAnswer, FakeChatCompletionsOptions } from './fake-chat-completions.js';
 import { childRequest } from './llm-contract.js';

@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import { abortError, ProviderError } from '../../provider-error.js';
+import { abortError, ProviderError } from '../provider-error.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
 import type { ChatMessage, Llm, LlmRequest } from './llm.js';
 

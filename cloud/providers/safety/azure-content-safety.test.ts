@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { inspect } from 'node:util';
-import { ProviderError } from '../../provider-error.js';
+import { ProviderError } from '../provider-error.js';
 import {
   AZURE_MAX_TEXT,
   AzureContentSafety,

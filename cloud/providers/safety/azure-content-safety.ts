@@ -1,5 +1,5 @@
 import type { ContentSafetyClient, isUnexpected as IsUnexpected } from '@azure-rest/ai-content-safety';
-import { ProviderError, abortError } from '../../provider-error.js';
+import { ProviderError, abortError } from '../provider-error.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
 import type { SafetyDirection, SafetyFilter, SafetyVerdict, VerdictCategory } from './safety-filter.js';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { DEFAULT_TOY } from '../../toy-profile.js';
-import type { ToyProfile } from '../../toy-profile.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
+import type { ToyProfile } from '../../toy/toy-profile.js';
 import { gentleRedirect } from './gentle-redirect.js';
 import { LocalSafetyFilter } from './local-safety-filter.js';
 

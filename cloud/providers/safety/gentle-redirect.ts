@@ -1,4 +1,4 @@
-import type { ToyProfile } from '../../toy-profile.js';
+import type { ToyProfile } from '../../toy/toy-profile.js';
 import type { SafetyDirection, VerdictCategory } from './safety-filter.js';
 
 /**

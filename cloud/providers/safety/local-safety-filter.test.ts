@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_TOY } from '../../toy-profile.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import { COMPANION_ANIMALS } from '../llm/companion-animals.js';
 import { COMPANION_FACTS } from '../llm/companion-facts.js';
 import { COMPANION_JOKES } from '../llm/companion-jokes.js';

@@ -1,4 +1,4 @@
-import { abortError } from '../../provider-error.js';
+import { abortError } from '../provider-error.js';
 import { personalInfoSeverity } from './personal-info.js';
 import type { SafetyCategory, SafetyDirection, SafetyFilter, SafetyVerdict } from './safety-filter.js';
 import { HARMLESS_PHRASES, TERMS } from './safety-terms.js';

@@ -1,5 +1,5 @@
-import { abortError } from '../../provider-error.js';
-import { delay } from '../../turn-budget.js';
+import { abortError } from '../provider-error.js';
+import { delay } from '../delay.js';
 
 /**
  * The turn's `delay`, timed: resolves with the milliseconds really waited (at once, with no timer,

@@ -1,4 +1,4 @@
-import { abortError } from '../../provider-error.js';
+import { abortError } from '../provider-error.js';
 import type { SafetyDirection, SafetyFilter, SafetyVerdict } from '../safety/safety-filter.js';
 import { simulatedDelay } from './simulated-delay.js';
 import type { LatencyObserver } from './simulated-latencies.js';

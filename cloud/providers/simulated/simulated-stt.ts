@@ -1,4 +1,4 @@
-import { abortError } from '../../provider-error.js';
+import { abortError } from '../provider-error.js';
 import { normalizePhrase } from '../stt/normalize-phrase.js';
 import { SpeechGate } from '../stt/speech-gate.js';
 import type { Stt, Transcript } from '../stt/stt.js';

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import t from 'tap';
 import { createOpusDecoder } from '../../../audio/opus-codec.js';
 import { decodeWav } from '../../../audio/wav-file.js';
-import { ProviderError } from '../../provider-error.js';
+import { ProviderError } from '../provider-error.js';
 import { FakeOpenAiTranscriptions } from './fake-openai-transcriptions.js';
 import { spokenAudio, streamOf } from './fixtures/spoken-audio.js';
 import { fromSegments, OpenAiStt } from './openai-stt.js';

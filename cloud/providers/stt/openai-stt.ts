@@ -4,7 +4,7 @@ import { encodeOggOpus, OPUS_PRE_SKIP } from '../../../audio/ogg-opus.js';
 import { createOpusEncoder } from '../../../audio/opus-codec.js';
 import type { OpusEncoder } from '../../../audio/opus-codec.js';
 import { encodeWav } from '../../../audio/wav-file.js';
-import { abortError, ProviderError } from '../../provider-error.js';
+import { abortError, ProviderError } from '../provider-error.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
 import { normalizePhrase } from './normalize-phrase.js';
 import { SpeechGate } from './speech-gate.js';

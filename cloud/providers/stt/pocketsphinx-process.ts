@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { endianness } from 'node:os';
-import { ProviderError } from '../../provider-error.js';
+import { ProviderError } from '../provider-error.js';
 import { BacktraceLog } from './backtrace-log.js';
 import type { Segment } from './backtrace-log.js';
 

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { ProviderError } from '../../provider-error.js';
+import { ProviderError } from '../provider-error.js';
 import { COMPANION_PHRASES } from './fixtures/companion-phrases.js';
 import { spokenAudio, streamOf, whiteNoise } from './fixtures/spoken-audio.js';
 import { PocketsphinxStt } from './pocketsphinx-stt.js';

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { abortError, ProviderError } from '../../provider-error.js';
+import { abortError, ProviderError } from '../provider-error.js';
 import { acousticConfidence } from './acoustic-confidence.js';
 import type { RejectionThresholds } from './acoustic-confidence.js';
 import { isWordSegment } from './backtrace-log.js';

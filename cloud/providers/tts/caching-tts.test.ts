@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_TOY } from '../../toy-profile.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import { CachingTts } from './caching-tts.js';
 import type { Tts } from './tts.js';
 import { ttsContract } from './tts-contract.js';

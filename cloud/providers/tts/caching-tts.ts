@@ -1,5 +1,5 @@
-import { abortError } from '../../provider-error.js';
-import type { ToyVoice } from '../../toy-profile.js';
+import { abortError } from '../provider-error.js';
+import type { ToyVoice } from '../../toy/toy-profile.js';
 import type { Tts } from './tts.js';
 
 export interface CachingTtsOptions {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { rms } from '../../../audio/pcm-level.js';
-import { DEFAULT_TOY } from '../../toy-profile.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import { ElevenLabsTts } from './elevenlabs-tts.js';
 
 // Talks to the real API and spends a few dozen characters of quota. Only this test reads the

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import t, { type Test } from 'tap';
-import { ProviderError } from '../../provider-error.js';
-import { DEFAULT_TOY } from '../../toy-profile.js';
+import { ProviderError } from '../provider-error.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import { ElevenLabsTts, type ElevenLabsTtsOptions } from './elevenlabs-tts.js';
 import { FakeElevenLabs, type FakeElevenLabsOptions } from './fake-elevenlabs.js';
 

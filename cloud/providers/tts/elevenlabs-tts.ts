@@ -12,8 +12,8 @@
  * path out of `synthesize` does one or the other.
  */
 import { PcmByteReader } from '../../../audio/pcm-bytes.js';
-import { abortError, ProviderError } from '../../provider-error.js';
-import type { ToyVoice } from '../../toy-profile.js';
+import { abortError, ProviderError } from '../provider-error.js';
+import type { ToyVoice } from '../../toy/toy-profile.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
 import type { Tts } from './tts.js';
 

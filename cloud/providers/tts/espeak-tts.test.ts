@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ProviderError } from '../../provider-error.js';
-import { DEFAULT_TOY } from '../../toy-profile.js';
+import { ProviderError } from '../provider-error.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import { EspeakTts } from './espeak-tts.js';
 
 async function collect(stream: AsyncIterable<Int16Array>): Promise<number> {

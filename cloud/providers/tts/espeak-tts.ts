@@ -1,6 +1,6 @@
 import { speakWithEspeak } from '../../../audio/espeak-speech.js';
-import { abortError, ProviderError } from '../../provider-error.js';
-import type { ToyVoice } from '../../toy-profile.js';
+import { abortError, ProviderError } from '../provider-error.js';
+import type { ToyVoice } from '../../toy/toy-profile.js';
 import type { Tts } from './tts.js';
 
 export interface EspeakTtsOptions {

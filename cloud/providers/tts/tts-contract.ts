@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import { rms } from '../../../audio/pcm-level.js';
-import { ProviderError } from '../../provider-error.js';
-import { DEFAULT_TOY } from '../../toy-profile.js';
+import { ProviderError } from '../provider-error.js';
+import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import type { Tts } from './tts.js';
 import { within } from '../within-bound.js';
 

@@ -1,4 +1,4 @@
-import type { ToyVoice } from '../../toy-profile.js';
+import type { ToyVoice } from '../../toy/toy-profile.js';
 
 /**
  * Text to speech: streams mono signed 16-bit PCM at `sampleRate` as soon as it

@@ -1,14 +1,15 @@
 import t from 'tap';
-import { createOpusEncoder } from '../audio/opus-codec.js';
-import { DOWNLINK_AUDIO } from '../protocol/index.js';
-import { ProviderError } from './provider-error.js';
-import type { Llm } from './providers/llm/llm.js';
-import type { SafetyFilter, SafetyVerdict } from './providers/safety/safety-filter.js';
-import type { Stt } from './providers/stt/stt.js';
-import type { Tts } from './providers/tts/tts.js';
+import { createOpusEncoder } from '../../audio/opus-codec.js';
+import { DOWNLINK_AUDIO } from '../../protocol/index.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { Llm } from '../providers/llm/llm.js';
+import type { SafetyFilter, SafetyVerdict } from '../providers/safety/safety-filter.js';
+import type { Stt } from '../providers/stt/stt.js';
+import type { Tts } from '../providers/tts/tts.js';
 import { ReplyCache } from './reply-cache.js';
-import { DEFAULT_TOY } from './toy-profile.js';
-import { runTurn, type TurnProviders } from './turn-pipeline.js';
+import { DEFAULT_TOY } from '../toy/toy-profile.js';
+import { runTurn } from './turn-pipeline.js';
+import type { TurnProviders } from '../providers/turn-providers.js';
 
 const encoder = createOpusEncoder({ sampleRate: 24_000, frameMs: 60, bitrate: 24_000, application: 'audio' });
 

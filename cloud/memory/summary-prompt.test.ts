@@ -1,8 +1,8 @@
 import t from 'tap';
-import type { Llm, LlmRequest } from './providers/llm/llm.js';
-import type { ConversationMessage } from './store/store.js';
+import type { Llm, LlmRequest } from '../providers/llm/llm.js';
+import type { ConversationMessage } from '../store/store.js';
 import { llmSummarizer, summaryPromptMessages } from './summary-prompt.js';
-import { DEFAULT_TOY } from './toy-profile.js';
+import { DEFAULT_TOY } from '../toy/toy-profile.js';
 
 const trimmed: ConversationMessage[] = [
   { role: 'user', content: 'tell me about   dragons\nplease' },

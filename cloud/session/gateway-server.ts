@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { CloseCode } from '../protocol/index.js';
+import { CloseCode } from '../../protocol/index.js';
 import { DeviceSession, type SessionDeps } from './device-session.js';
 
 /** The path devices connect to. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ReplyCache, type CachedReply, type ReplyCacheOptions } from './reply-cache.js';
-import type { SafetyRecord } from './store/store.js';
+import type { SafetyRecord } from '../store/store.js';
 
 const toy = { id: 'bun', name: 'Pommai' };
 const other = { id: 'bear', name: 'Teddy' };

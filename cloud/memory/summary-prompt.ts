@@ -1,7 +1,7 @@
 import type { Summarize } from './conversation-memory.js';
-import type { ChatMessage, Llm } from './providers/llm/llm.js';
-import type { ConversationMessage } from './store/store.js';
-import type { ToyProfile } from './toy-profile.js';
+import type { ChatMessage, Llm } from '../providers/llm/llm.js';
+import type { ConversationMessage } from '../store/store.js';
+import type { ToyProfile } from '../toy/toy-profile.js';
 
 /** About 200 tokens: the summary's words must fit its token cap (300 by default) with room to spare. */
 export const DEFAULT_SUMMARY_WORDS = 150;

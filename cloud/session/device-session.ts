@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
-import { createOpusDecoder, createOpusEncoder, type OpusDecoder, type OpusEncoder } from '../audio/opus-codec.js';
+import { createOpusDecoder, createOpusEncoder, type OpusDecoder, type OpusEncoder } from '../../audio/opus-codec.js';
 import {
   AudioKind,
   CloseCode,
@@ -18,24 +18,25 @@ import {
   type HelloMessage,
   type ListenMessage,
   type ToySettings,
-} from '../protocol/index.js';
-import { BoundedQueue } from './bounded-queue.js';
+} from '../../protocol/index.js';
+import { BoundedQueue } from '../turn/bounded-queue.js';
 import type { GatewayConfig } from './gateway-config.js';
-import type { Log } from './log.js';
-import type { ChatMessage } from './providers/llm/llm.js';
-import type { ConversationMemories } from './conversation-memories.js';
-import type { ConversationMemory } from './conversation-memory.js';
-import { withKnowledge } from './knowledge-prompt.js';
-import { systemPrompt } from './system-prompt.js';
-import type { TurnLog } from './store/turn-log.js';
-import type { ReplyCache } from './reply-cache.js';
+import type { Log } from '../../log/log.js';
+import type { ChatMessage } from '../providers/llm/llm.js';
+import type { ConversationMemories } from '../memory/conversation-memories.js';
+import type { ConversationMemory } from '../memory/conversation-memory.js';
+import { withKnowledge } from '../memory/knowledge-prompt.js';
+import { systemPrompt } from '../toy/system-prompt.js';
+import type { TurnLog } from '../store/turn-log.js';
+import type { ReplyCache } from '../turn/reply-cache.js';
 import { HandsFreeListener } from './hands-free-listener.js';
-import type { Vad } from './vad/vad.js';
-import type { ParentSettings, Store } from './store/store.js';
-import type { ToyProfile } from './toy-profile.js';
-import { runTurn, type TurnProviders } from './turn-pipeline.js';
-import { DEFAULT_TURN_BUDGET } from './turn-budget.js';
-import { TurnRecorder } from './turn-recorder.js';
+import type { Vad } from '../vad/vad.js';
+import type { ParentSettings, Store } from '../store/store.js';
+import type { ToyProfile } from '../toy/toy-profile.js';
+import { runTurn } from '../turn/turn-pipeline.js';
+import type { TurnProviders } from '../providers/turn-providers.js';
+import { DEFAULT_TURN_BUDGET } from '../turn/turn-budget.js';
+import { TurnRecorder } from '../store/turn-report-joiner.js';
 
 export interface SessionDeps {
   readonly config: GatewayConfig;

@@ -1,5 +1,5 @@
-import { TurnEndpointer, type EndpointEvent, type TurnEndpointerOptions } from './vad/turn-endpointer.js';
-import { VAD_SAMPLE_RATE, type Vad } from './vad/vad.js';
+import { TurnEndpointer, type EndpointEvent, type TurnEndpointerOptions } from '../vad/turn-endpointer.js';
+import { VAD_SAMPLE_RATE, type Vad } from '../vad/vad.js';
 
 /** What the listener tells its session, always naming the turn it is about. */
 export interface HandsFreeEvents {

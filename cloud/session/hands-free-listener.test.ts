@@ -1,6 +1,6 @@
 import t from 'tap';
 import { HandsFreeListener, type HandsFreeEvents } from './hands-free-listener.js';
-import type { Vad } from './vad/vad.js';
+import type { Vad } from '../vad/vad.js';
 
 const FRAME = 960;
 

@@ -1,7 +1,7 @@
 import { fallbackSummary, redactPersonal } from './fallback-summary.js';
-import { ProviderError, abortError } from './provider-error.js';
-import type { ChatMessage } from './providers/llm/llm.js';
-import type { ConversationMessage, Store } from './store/store.js';
+import { ProviderError, abortError } from '../providers/provider-error.js';
+import type { ChatMessage } from '../providers/llm/llm.js';
+import type { ConversationMessage, Store } from '../store/store.js';
 import { capTokens, estimateMessagesTokens } from './token-estimate.js';
 
 /**

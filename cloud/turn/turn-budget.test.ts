@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ProviderError } from './provider-error.js';
+import { ProviderError } from '../providers/provider-error.js';
 import { DEFAULT_TURN_BUDGET, TurnBudget, stageSignal, streamWithinBudget, withinBudget } from './turn-budget.js';
 
 const options = { ...DEFAULT_TURN_BUDGET, totalMs: 1000, shares: { stt: 3, safetyIn: 1, llm: 4, safetyOut: 2, tts: 2 }, floorMs: 20, minRetryMs: 30, stallMs: 200 };

@@ -1,5 +1,5 @@
-import { personalInfoSeverity } from './providers/safety/personal-info.js';
-import type { ConversationMessage } from './store/store.js';
+import { personalInfoSeverity } from '../providers/safety/personal-info.js';
+import type { ConversationMessage } from '../store/store.js';
 import { capTokens, estimateTokens } from './token-estimate.js';
 
 /** How many of the child's latest words a plain summary keeps, and how long each may be. */

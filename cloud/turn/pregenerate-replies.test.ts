@@ -1,15 +1,15 @@
 import t from 'tap';
 import { pregenerateReplies } from './pregenerate-replies.js';
-import { ProviderError } from './provider-error.js';
-import type { Llm } from './providers/llm/llm.js';
-import { OfflineCompanion } from './providers/llm/offline-companion.js';
-import { LocalSafetyFilter } from './providers/safety/local-safety-filter.js';
-import type { SafetyFilter } from './providers/safety/safety-filter.js';
-import { CachingTts } from './providers/tts/caching-tts.js';
-import { EspeakTts } from './providers/tts/espeak-tts.js';
-import type { Tts } from './providers/tts/tts.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { Llm } from '../providers/llm/llm.js';
+import { OfflineCompanion } from '../providers/llm/offline-companion.js';
+import { LocalSafetyFilter } from '../providers/safety/local-safety-filter.js';
+import type { SafetyFilter } from '../providers/safety/safety-filter.js';
+import { CachingTts } from '../providers/tts/caching-tts.js';
+import { EspeakTts } from '../providers/tts/espeak-tts.js';
+import type { Tts } from '../providers/tts/tts.js';
 import { ReplyCache } from './reply-cache.js';
-import { DEFAULT_TOY } from './toy-profile.js';
+import { DEFAULT_TOY } from '../toy/toy-profile.js';
 
 const options = { maxPrompts: 16, variants: 2, ttlMs: 60_000, maxWords: 8 };
 

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { sampleTurn } from './store/store-contract.js';
-import type { TurnRecord } from './store/store.js';
-import { TurnRecorder } from './turn-recorder.js';
+import { sampleTurn } from './store-contract.js';
+import type { TurnRecord } from './store.js';
+import { TurnRecorder } from './turn-report-joiner.js';
 
 function recorder(running: (turn: number) => boolean = () => false, remember = 2) {
   const written: TurnRecord[] = [];

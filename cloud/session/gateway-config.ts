@@ -1,5 +1,5 @@
-import { HELLO_TIMEOUT_MS } from '../protocol/index.js';
-import type { PacingOptions } from './pace-frames.js';
+import { HELLO_TIMEOUT_MS } from '../../protocol/index.js';
+import type { PacingOptions } from '../turn/pace-frames.js';
 
 /** Everything the gateway reads at start-up, validated once and frozen. */
 export interface GatewayConfig {
@@ -22,7 +22,7 @@ export interface GatewayConfig {
   readonly maxVolume: number;
   /** How often connected devices' parent settings are re-read, so a change made elsewhere (another process, the dashboard) reaches the toy. */
   readonly settingsPollMs: number;
-  /** From listen stop to the toy's first sound at most; shared out to the stages as timeouts (cloud/turn-budget.ts). */
+  /** From listen stop to the toy's first sound at most; shared out to the stages as timeouts (cloud/turn/turn-budget.ts). */
   readonly turnBudgetMs: number;
   /** A hands-free turn in which nothing is said for this long ends hands-free: a quiet room is not streamed for ever. */
   readonly handsFreeIdleMs: number;

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ProviderError } from './provider-error.js';
-import type { Stt, Transcript } from './providers/stt/stt.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { Stt, Transcript } from '../providers/stt/stt.js';
 import { transcribeWithinBudget } from './transcribe-within-budget.js';
 import { DEFAULT_TURN_BUDGET, TurnBudget } from './turn-budget.js';
 

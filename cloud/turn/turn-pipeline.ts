@@ -1,31 +1,22 @@
-import { FrameChunker } from '../audio/frame-chunker.js';
-import type { OpusEncoder } from '../audio/opus-codec.js';
-import { frameSamples, type AudioParams } from '../protocol/index.js';
+import { FrameChunker } from '../../audio/frame-chunker.js';
+import type { OpusEncoder } from '../../audio/opus-codec.js';
+import { frameSamples, type AudioParams } from '../../protocol/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { paceFrames, type PacingOptions } from './pace-frames.js';
-import { ProviderError } from './provider-error.js';
-import type { ChatMessage, Llm } from './providers/llm/llm.js';
-import { gentleRedirect } from './providers/safety/gentle-redirect.js';
-import type { SafetyFilter } from './providers/safety/safety-filter.js';
-import type { Stt } from './providers/stt/stt.js';
-import type { Tts } from './providers/tts/tts.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { ChatMessage } from '../providers/llm/llm.js';
+import { gentleRedirect } from '../providers/safety/gentle-redirect.js';
+import type { Tts } from '../providers/tts/tts.js';
 import type { ReplyCache } from './reply-cache.js';
 import { splitSentences } from './sentence-splitter.js';
 import { startAhead } from './start-ahead.js';
-import type { SafetyRecord, TurnOutcome } from './store/store.js';
-import { systemPrompt } from './system-prompt.js';
-import type { ToyProfile } from './toy-profile.js';
+import type { SafetyRecord, TurnOutcome } from '../store/store.js';
+import { systemPrompt } from '../toy/system-prompt.js';
+import { DIDNT_CATCH, DIDNT_HEAR, FALLBACK } from '../toy/fixed-lines.js';
+import type { ToyProfile } from '../toy/toy-profile.js';
+import type { TurnProviders } from '../providers/turn-providers.js';
 import { transcribeWithinBudget } from './transcribe-within-budget.js';
 import { DEFAULT_TURN_BUDGET, TurnBudget, streamWithinBudget, withinBudget, type BudgetStage, type TurnBudgetOptions } from './turn-budget.js';
-
-export interface TurnProviders {
-  readonly stt: Stt;
-  readonly llm: Llm;
-  readonly tts: Tts;
-  readonly safety: SafetyFilter;
-  /** Speaks the kind fallback when `tts` itself is what failed (the offline voice). */
-  readonly fallbackTts?: Tts;
-}
 
 /** Where a turn's results go: the session turns these into protocol messages. */
 export interface TurnOutput {
@@ -94,13 +85,6 @@ interface Synthesis {
   readonly text: string;
   readonly audio: AsyncIterable<Int16Array>;
 }
-const DIDNT_CATCH = "I didn't catch that. Can you say it again?";
-const DIDNT_HEAR = "I didn't hear anything. Hold my button while you talk to me!";
-const FALLBACK = 'Oh dear, my thinking got a bit muddled. Can you ask me again?';
-
-/** The lines a turn says without asking the language model, and so can be made ahead in the toy's voice. */
-export const FIXED_LINES: readonly string[] = Object.freeze([DIDNT_CATCH, DIDNT_HEAR, FALLBACK]);
-
 /**
  * One turn as a streaming chain: STT, safety on the input, the LLM, sentence
  * splitting, safety on each sentence, TTS, Opus, paced downlink. The first

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { knowledgeFacts, knowledgeSection, withKnowledge } from './knowledge-prompt.js';
-import { MemoryStore } from './store/memory-store.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import type { Store } from './store/store.js';
-import { DEFAULT_TOY } from './toy-profile.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { DEFAULT_TOY } from '../toy/toy-profile.js';
 
 t.test("a toy's knowledge becomes store facts: the answer as text, question words as keywords", async (t) => {
   const facts = knowledgeFacts(DEFAULT_TOY);

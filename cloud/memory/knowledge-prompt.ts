@@ -1,6 +1,6 @@
-import { searchTerms } from './store/search-terms.js';
-import { MAX_FACT_KEYWORDS, type KnowledgeFact, type KnowledgeFactInput } from './store/store.js';
-import type { ToyProfile } from './toy-profile.js';
+import { searchTerms } from '../store/search-terms.js';
+import { MAX_FACT_KEYWORDS, type KnowledgeFact, type KnowledgeFactInput } from '../store/store.js';
+import type { ToyProfile } from '../toy/toy-profile.js';
 
 /** Enough for three or four facts: they ride on every turn's prompt, so they stay short. */
 export const DEFAULT_KNOWLEDGE_CHARS = 600;

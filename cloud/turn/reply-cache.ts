@@ -1,6 +1,6 @@
-import { normalizePhrase } from './providers/stt/normalize-phrase.js';
-import type { SafetyRecord } from './store/store.js';
-import type { ToyProfile } from './toy-profile.js';
+import { normalizePhrase } from '../providers/stt/normalize-phrase.js';
+import type { SafetyRecord } from '../store/store.js';
+import type { ToyProfile } from '../toy/toy-profile.js';
 
 type ToyName = Pick<ToyProfile, 'id' | 'name'>;
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { fallbackSummary, redactPersonal } from './fallback-summary.js';
-import type { ConversationMessage } from './store/store.js';
+import type { ConversationMessage } from '../store/store.js';
 import { estimateTokens } from './token-estimate.js';
 
 const talk = (...said: string[]): ConversationMessage[] =>

@@ -1,4 +1,4 @@
-import type { TurnRecord } from './store/store.js';
+import type { TurnRecord } from './store.js';
 
 export interface TurnRecorderOptions {
   /** Where records go (the TurnLog). Writing a record with the same id again replaces it. */

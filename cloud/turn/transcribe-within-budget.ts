@@ -1,6 +1,7 @@
-import type { ProviderError } from './provider-error.js';
-import type { Stt, Transcript } from './providers/stt/stt.js';
-import { attempts, delay, stageSignal, stageTime, type StageTime, type TurnBudget } from './turn-budget.js';
+import type { ProviderError } from '../providers/provider-error.js';
+import type { Stt, Transcript } from '../providers/stt/stt.js';
+import { delay } from '../providers/delay.js';
+import { attempts, stageSignal, stageTime, type StageTime, type TurnBudget } from './turn-budget.js';
 
 /**
  * Speech to text under the turn's budget. The recogniser hears the child while

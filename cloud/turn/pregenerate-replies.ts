@@ -1,13 +1,13 @@
-import type { ProviderError } from './provider-error.js';
-import type { Llm } from './providers/llm/llm.js';
-import type { SafetyFilter } from './providers/safety/safety-filter.js';
-import type { Tts } from './providers/tts/tts.js';
+import type { ProviderError } from '../providers/provider-error.js';
+import type { Llm } from '../providers/llm/llm.js';
+import type { SafetyFilter } from '../providers/safety/safety-filter.js';
+import type { Tts } from '../providers/tts/tts.js';
 import type { ReplyCache } from './reply-cache.js';
 import { splitSentences } from './sentence-splitter.js';
 import { stageSignal } from './turn-budget.js';
-import type { SafetyRecord } from './store/store.js';
-import { systemPrompt } from './system-prompt.js';
-import type { ToyProfile } from './toy-profile.js';
+import type { SafetyRecord } from '../store/store.js';
+import { systemPrompt } from '../toy/system-prompt.js';
+import type { ToyProfile } from '../toy/toy-profile.js';
 
 /** What children most often say first to a toy: the greeting and its near kin. */
 export const COMMON_OPENERS: readonly string[] = Object.freeze([
