@@ -298,8 +298,8 @@ export class DeviceSession {
 
   /** The gateway's defaults, overridden by whatever the parent chose. */
   private toyWith(settings: ParentSettings): ToySettings {
-    const { volume, maxVolume } = this.deps.config;
-    return { name: this.deps.toy.name, volume: settings.volume ?? volume, maxVolume: settings.maxVolume ?? maxVolume, locked: settings.locked ?? false };
+    const { defaultVolume, defaultMaxVolume } = this.deps.config;
+    return { name: this.deps.toy.name, volume: settings.volume ?? defaultVolume, maxVolume: settings.maxVolume ?? defaultMaxVolume, locked: settings.locked ?? false };
   }
 
   private listenStart(message: ListenMessage): void {

@@ -16,10 +16,10 @@ export interface GatewayConfig {
   /** The longest utterance kept, in uplink frames (60 ms each). */
   readonly maxUtteranceFrames: number;
   readonly maxSessions: number;
-  /** Playback volume sent to devices, 0..100. */
-  readonly volume: number;
-  /** The loudest a parent allows devices to play, 0..100. */
-  readonly maxVolume: number;
+  /** The playback volume a device gets while its parent has chosen none, 0..100. */
+  readonly defaultVolume: number;
+  /** The parent's maximum volume for a device while its parent has chosen none, 0..100. */
+  readonly defaultMaxVolume: number;
   /** How often connected devices' parent settings are re-read, so a change made elsewhere (another process, the dashboard) reaches the toy. */
   readonly settingsPollMs: number;
   /** From listen stop to the toy's first sound at most; shared out to the stages as timeouts (cloud/turn/turn-budget.ts). */
@@ -38,8 +38,8 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   downlinkBitrate: 24_000,
   maxUtteranceFrames: 500,
   maxSessions: 500,
-  volume: 70,
-  maxVolume: 85,
+  defaultVolume: 70,
+  defaultMaxVolume: 85,
   settingsPollMs: 1000,
   turnBudgetMs: 4000,
   handsFreeIdleMs: 20_000,
@@ -71,8 +71,8 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('downlinkBitrate', merged.downlinkBitrate, 6000, 128_000);
   int('maxUtteranceFrames', merged.maxUtteranceFrames, 10, 10_000);
   int('maxSessions', merged.maxSessions, 1, 100_000);
-  int('volume', merged.volume, 0, 100);
-  int('maxVolume', merged.maxVolume, 0, 100);
+  int('defaultVolume', merged.defaultVolume, 0, 100);
+  int('defaultMaxVolume', merged.defaultMaxVolume, 0, 100);
   int('settingsPollMs', merged.settingsPollMs, 50, 600_000);
   int('turnBudgetMs', merged.turnBudgetMs, 500, 600_000);
   int('handsFreeIdleMs', merged.handsFreeIdleMs, 1000, 600_000);
