@@ -36,7 +36,7 @@ import type { ToyProfile } from '../toy/toy-profile.js';
 import { runTurn } from '../turn/turn-pipeline.js';
 import type { TurnProviders } from '../providers/turn-providers.js';
 import { DEFAULT_TURN_BUDGET } from '../turn/turn-budget.js';
-import { TurnRecorder } from '../store/turn-report-joiner.js';
+import { TurnReportJoiner } from '../store/turn-report-joiner.js';
 
 export interface SessionDeps {
   readonly config: GatewayConfig;
@@ -110,7 +110,7 @@ export class DeviceSession {
   private readonly running = new Set<Promise<void>>();
   /** Their numbers, so a report can tell a turn still unwinding from one the session never ran. */
   private readonly runningTurns = new Set<number>();
-  private readonly recorder: TurnRecorder;
+  private readonly recorder: TurnReportJoiner;
   private capabilities: ReadonlySet<string> = new Set();
   /**
    * The hands-free microphone, while the device is in hands-free mode: one continuous stream
@@ -123,7 +123,7 @@ export class DeviceSession {
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
   ) {
-    this.recorder = new TurnRecorder({ record: (turn) => deps.turnLog.record(turn), remember: 8, running: (turn) => this.runningTurns.has(turn) });
+    this.recorder = new TurnReportJoiner({ write: (turn) => deps.turnLog.write(turn), remember: 8, running: (turn) => this.runningTurns.has(turn) });
     this.helloTimer = setTimeout(() => this.close(CloseCode.HelloTimeout, 'no hello in time'), deps.config.helloTimeoutMs);
     socket.on('message', (data, isBinary) => {
       // ws still delivers frames that arrive during the closing handshake: they must not start turns.

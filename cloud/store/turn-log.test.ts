@@ -116,7 +116,7 @@ t.test('a working store gets every turn at once', async (t) => {
   t.teardown(() => store.close());
   const log = recorder();
   const turns = turnLog(store, dir, log);
-  for (let n = 1; n <= 3; n++) turns.record(kidTurn(n));
+  for (let n = 1; n <= 3; n++) turns.write(kidTurn(n));
   await turns.flush();
   t.strictSame(await kidIds(store), ['kid-1', 'kid-2', 'kid-3']);
   t.equal(turns.pending, 0);
@@ -138,7 +138,7 @@ t.test('a full store: turns wait, retries back off, and they land once space is 
   const retries = manualSchedule();
   const turns = turnLog(counting, dir, log, { schedule: retries.schedule });
 
-  for (let n = 1; n <= 3; n++) turns.record(kidTurn(n));
+  for (let n = 1; n <= 3; n++) turns.write(kidTurn(n));
   const first = await retries.nth(1);
   await log.until(() => log.count('turn not saved yet; will retry') === 3, 'three failures reported');
   t.equal(turns.pending, 3, 'all three held');
@@ -150,7 +150,7 @@ t.test('a full store: turns wait, retries back off, and they land once space is 
   t.notMatch(JSON.stringify(log.entries), /dragon/, 'logs never carry what was said');
 
   t.equal(saves, 3);
-  turns.record(kidTurn(4));
+  turns.write(kidTurn(4));
   t.equal(saves, 3, 'a new turn queues behind the held ones instead of hitting the failing store');
   t.equal(turns.pending, 4);
 
@@ -179,7 +179,7 @@ t.test('the real timer retries on its own', async (t) => {
   const store = await fullStore(t, dir);
   const log = recorder();
   const turns = turnLog(store, dir, log, { retryMinMs: 1, retryMaxMs: 2 });
-  turns.record(kidTurn(1));
+  turns.write(kidTurn(1));
   await log.until((entry) => entry.message === 'turn not saved yet; will retry', 'the failure');
   await store.deleteTurns('filler');
   await log.until((entry) => entry.message === 'store took the waiting turns', 'the retry');
@@ -192,7 +192,7 @@ t.test('when the queue is full, turns go to the fallback file; nothing is lost',
   const log = recorder();
   const turns = turnLog(store, dir, log, { maxPending: 2, schedule: manualSchedule().schedule });
   const all = [1, 2, 3, 4, 5].map(kidTurn);
-  for (const turn of all) turns.record(turn);
+  for (const turn of all) turns.write(turn);
   t.equal(turns.pending, 2);
   t.equal(turns.spilled, 3);
   const path = fallbackPathFor(join(dir, 'pommai.db'));
@@ -219,8 +219,8 @@ t.test('flush at shutdown writes what the store still refuses to the fallback fi
   const log = recorder();
   const retries = manualSchedule();
   const turns = turnLog(store, dir, log, { schedule: retries.schedule });
-  turns.record(kidTurn(1));
-  turns.record(kidTurn(2));
+  turns.write(kidTurn(1));
+  turns.write(kidTurn(2));
   await retries.nth(1);
   await turns.flush();
   t.equal(turns.pending, 0, 'nothing left only in memory');
@@ -239,7 +239,7 @@ t.test('a store that refuses outright sends the turn to the fallback file at onc
   const log = recorder();
   const retries = manualSchedule();
   const turns = turnLog(store, dir, log, { schedule: retries.schedule });
-  turns.record(kidTurn(1));
+  turns.write(kidTurn(1));
   const spill = await log.until((entry) => entry.message.startsWith('turn written to the fallback file'), 'the spill');
   t.equal(spill.level, 'error');
   t.equal(spill.fields.reason, 'store_unavailable');
@@ -257,7 +257,7 @@ t.test('when the fallback file cannot be written either, the loss is counted and
   t.teardown(() => store.close());
   const log = recorder();
   const turns = turnLog(store, dir, log, { fallbackPath: dir });
-  turns.record(kidTurn(1));
+  turns.write(kidTurn(1));
   const lost = await log.until((entry) => entry.message.startsWith('turn lost'), 'the loss');
   t.equal(lost.level, 'error');
   t.equal(lost.fields.lost, 1);

@@ -79,7 +79,7 @@ export class TurnLog {
     return this.#lost;
   }
 
-  record(turn: TurnRecord): void {
+  write(turn: TurnRecord): void {
     if (this.pending >= this.#maxPending) {
       this.#spill(turn, 'queue_full');
       return;

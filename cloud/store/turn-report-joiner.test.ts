@@ -1,11 +1,11 @@
 import t from 'tap';
 import { sampleTurn } from './store-contract.js';
 import type { TurnRecord } from './store.js';
-import { TurnRecorder } from './turn-report-joiner.js';
+import { TurnReportJoiner } from './turn-report-joiner.js';
 
 function recorder(running: (turn: number) => boolean = () => false, remember = 2) {
   const written: TurnRecord[] = [];
-  return { r: new TurnRecorder({ record: (turn) => written.push(turn), remember, running }), written };
+  return { r: new TurnReportJoiner({ write: (turn) => written.push(turn), remember, running }), written };
 }
 
 t.test('a turn is written the moment it finishes, and again with the report, under the same id', async (t) => {

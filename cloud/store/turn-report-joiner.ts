@@ -1,8 +1,8 @@
 import type { TurnRecord } from './store.js';
 
-export interface TurnRecorderOptions {
-  /** Where records go (the TurnLog). Writing a record with the same id again replaces it. */
-  readonly record: (turn: TurnRecord) => void;
+export interface TurnReportJoinerOptions {
+  /** Where records go (TurnLog.write). Writing a record with the same id again replaces it. */
+  readonly write: (turn: TurnRecord) => void;
   /** Recent turns that may still get a report, and early reports kept; past it the oldest is forgotten. */
   readonly remember: number;
   /** Whether the session still runs this turn (a report for it may come before it finishes). */
@@ -17,18 +17,18 @@ export interface TurnRecorderOptions {
  * turn the gateway is still unwinding: it waits for that turn. Reports for
  * turns the session does not know are ignored, as the protocol says.
  */
-export class TurnRecorder {
+export class TurnReportJoiner {
   private readonly written = new Map<number, TurnRecord>();
   private readonly early = new Map<number, Readonly<Record<string, number>>>();
 
-  constructor(private readonly options: TurnRecorderOptions) {}
+  constructor(private readonly options: TurnReportJoinerOptions) {}
 
   /** A finished turn: written now, joined with its report if that came first. */
   finished(record: TurnRecord): void {
     const report = this.early.get(record.turn);
     this.early.delete(record.turn);
-    if (report !== undefined) return this.options.record(merge(record, report));
-    this.options.record(record);
+    if (report !== undefined) return this.options.write(merge(record, report));
+    this.options.write(record);
     remember(this.written, record.turn, record, this.options.remember);
   }
 
@@ -37,7 +37,7 @@ export class TurnRecorder {
     const record = this.written.get(turn);
     if (record !== undefined) {
       this.written.delete(turn);
-      return this.options.record(merge(record, timings));
+      return this.options.write(merge(record, timings));
     }
     if (this.options.running(turn)) remember(this.early, turn, timings, this.options.remember);
   }
