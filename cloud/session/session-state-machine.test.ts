@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EVENTS, HANDS_FREE_STATES, HEARING_STATES, STATES, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state-machine.js';
+import { EVENTS, HANDS_FREE_STATES, HEARING_STATES, STATES, TURN_STATES, transition, type SessionEffect, type SessionEvent, type SessionState } from './session-state-machine.js';
 
 // Every (state, event) pair, written out: "to: effect, effect" or "-" for ignored.
 const EXPECTED: Record<SessionState, Record<SessionEvent, string>> = {
@@ -203,17 +203,15 @@ for (const state of STATES) {
   });
 }
 
-/** The states in which a turn is open: its data is held and its signal may still be aborted. */
-const TURN_OPEN: ReadonlySet<SessionState> = new Set(['listening', 'answering', 'handsFreeWaiting', 'handsFreeListening', 'handsFreeAnswering', 'handsFreeOffWaiting', 'handsFreeOffListening']);
 /** The events by which the pipeline itself says the turn is over: nothing is left to abort. */
 const TURN_OVER: ReadonlySet<SessionEvent> = new Set(['turnDone', 'turnFailed']);
 const has = (state: SessionState, event: SessionEvent, effect: SessionEffect) => transition(state, event).effects.includes(effect);
 
 t.test('a turn left for no turn is aborted, unless the pipeline ended it or nothing had started', async (t) => {
-  for (const state of TURN_OPEN) {
+  for (const state of TURN_STATES) {
     for (const event of EVENTS) {
       const next = transition(state, event);
-      if (TURN_OPEN.has(next.to) && !next.effects.includes('openPushTurn') && !next.effects.includes('openHandsFreeTurn')) continue;
+      if (TURN_STATES.has(next.to) && !next.effects.includes('openPushTurn') && !next.effects.includes('openHandsFreeTurn')) continue;
       if (next.to === state && next.effects.length === 0) continue;
       if (TURN_OVER.has(event)) t.notOk(next.effects.includes('abortTurn'), `${state} + ${event}: the pipeline already ended it`);
       else t.ok(next.effects.includes('abortTurn'), `${state} + ${event} aborts the turn`);
@@ -260,6 +258,11 @@ t.test('the pipeline of a hands-free turn starts once, when the child speaks', a
       t.ok(state === 'handsFreeWaiting' || state === 'handsFreeOffWaiting', `only from a waiting turn: ${state}`);
     }
   }
+});
+
+t.test('hearing states are turn states, and so are the answering ones', async (t) => {
+  for (const state of HEARING_STATES) t.ok(TURN_STATES.has(state), state);
+  t.same([...TURN_STATES].filter((state) => !HEARING_STATES.has(state)), ['answering', 'handsFreeAnswering']);
 });
 
 t.test('audio ends only for a turn that was hearing it', async (t) => {

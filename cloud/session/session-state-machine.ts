@@ -34,6 +34,9 @@ export const STATES = [
 ] as const;
 export type SessionState = (typeof STATES)[number];
 
+/** The states that have a turn: its data is held and its signal may still be aborted. */
+export const TURN_STATES: ReadonlySet<SessionState> = new Set(['listening', 'answering', 'handsFreeWaiting', 'handsFreeListening', 'handsFreeAnswering', 'handsFreeOffWaiting', 'handsFreeOffListening']);
+
 /** The states in which microphone audio goes into the current turn. */
 export const HEARING_STATES: ReadonlySet<SessionState> = new Set(['listening', 'handsFreeWaiting', 'handsFreeListening', 'handsFreeOffWaiting', 'handsFreeOffListening']);
 
