@@ -1,0 +1,159 @@
+import t, { type Test } from 'tap';
+import { createOpusDecoder } from '../../audio/opus-codec.js';
+import { AudioKind, DOWNLINK_AUDIO, ErrorCode, decodeAudioFrame, type GatewayMessage } from '../../protocol/index.js';
+import { ConversationMemory } from '../memory/conversation-memory.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { TurnProviders } from '../providers/turn-providers.js';
+import type { ConversationMessage, TurnRecord } from '../store/store.js';
+import { DEFAULT_TOY } from '../toy/toy-profile.js';
+import { gatewayConfig } from './gateway-config.js';
+import { TurnRunner, openTurn, type TurnEnd } from './turn-runner.js';
+
+const allow = { allowed: true, categories: {}, severity: 0, provider: 'test' } as const;
+
+/** Providers that answer at once: the recogniser hears `words` once the audio ends. */
+function providers(options: { words?: string; sttFails?: boolean; voiceFails?: boolean } = {}): TurnProviders {
+  return {
+    stt: {
+      name: 'test-stt',
+      async transcribe(audio) {
+        for await (const _ of audio) void _;
+        if (options.sttFails) throw new ProviderError('stt_down', 'the recogniser is down', { retryable: false });
+        return { text: options.words ?? 'hello', confidence: 1, rejected: false };
+      },
+    },
+    llm: {
+      name: 'test-llm',
+      async *stream() {
+        yield 'Hi there, little friend! ';
+        yield 'Shall we sing?';
+      },
+    },
+    tts: {
+      name: 'test-tts',
+      sampleRate: DOWNLINK_AUDIO.sampleRate,
+      async *synthesize() {
+        if (options.voiceFails) throw new ProviderError('tts_down', 'the voice is down', { retryable: false });
+        yield Int16Array.from({ length: DOWNLINK_AUDIO.sampleRate / 5 }, (_, i) => Math.round(5000 * Math.sin(i / 5)));
+      },
+    },
+    safety: { name: 'test-safety', check: async () => allow },
+  };
+}
+
+async function setup(t: Test, options: Parameters<typeof providers>[0] = {}) {
+  const sent: GatewayMessage[] = [];
+  const frames: Uint8Array[] = [];
+  const written: TurnRecord[] = [];
+  const saved: ConversationMessage[][] = [];
+  const memory = await ConversationMemory.load({
+    store: { conversation: async () => undefined, saveConversation: async (_d, _t, conversation) => void saved.push([...conversation.messages]) },
+    deviceId: 'toy-1',
+    toyId: DEFAULT_TOY.id,
+    onError: (error) => t.fail(error.message),
+  });
+  const runner = new TurnRunner({
+    config: gatewayConfig({ pacing: { rate: 1000 } }),
+    providers: providers(options),
+    toy: DEFAULT_TOY,
+    turnLog: { write: (record) => void written.push(record) },
+    log: () => undefined,
+    sessionId: 'session-1',
+    deviceId: () => 'toy-1',
+    memory: () => memory,
+    prompt: async (transcript) => [{ role: 'user', content: transcript }],
+    send: (message) => void sent.push(message),
+    sendFrame: (frame) => void frames.push(frame),
+  });
+  return { runner, sent, frames, written, saved, memory };
+}
+
+/** Runs one turn whose audio has already ended; resolves with how it ended. */
+function run(runner: TurnRunner, number: number, before?: (turn: ReturnType<typeof openTurn>) => void): Promise<TurnEnd> {
+  const turn = openTurn(number, 'push', 10);
+  turn.pcm.push(new Int16Array(960));
+  turn.listenStoppedAt = performance.now();
+  turn.pcm.end();
+  before?.(turn);
+  return new Promise((resolve) => runner.start(turn, resolve));
+}
+
+t.test("an answered turn: what the device is told, in order, and the toy's voice as numbered Opus frames", async (t) => {
+  const { runner, sent, frames, written } = await setup(t);
+  t.equal(await run(runner, 3), 'done');
+  const types = sent.map((m) => (m.type === 'speak' ? `speak ${m.state}` : m.type));
+  t.same(types.filter((type, i) => type !== types[i - 1]), ['transcript', 'reply', 'speak start', 'reply', 'metrics', 'speak stop']);
+  t.match(sent[0], { type: 'transcript', turn: 3, text: 'hello' });
+  t.ok(frames.length > 0, 'audio frames went out');
+  const decoder = createOpusDecoder(DOWNLINK_AUDIO.sampleRate);
+  frames.forEach((bytes, index) => {
+    const decoded = decodeAudioFrame(bytes);
+    if (!decoded.ok) return t.fail(decoded.error.message);
+    t.match(decoded.frame, { kind: AudioKind.Voice, turn: 3, sequence: index });
+    t.equal(decoder.decode(decoded.frame.payload).length, (DOWNLINK_AUDIO.sampleRate * DOWNLINK_AUDIO.frameMs) / 1000);
+  });
+  t.equal(written.length, 1, 'written the moment it ended');
+  t.match(written[0], { deviceId: 'toy-1', sessionId: 'session-1', turn: 3, transcript: 'hello', reply: 'Hi there, little friend! Shall we sing?', outcome: 'answered' });
+});
+
+t.test('an answered turn is remembered in the conversation; the first turn of a session is its start', async (t) => {
+  const { runner, memory, saved } = await setup(t);
+  t.ok(memory.isEmpty);
+  await run(runner, 1);
+  t.notOk(memory.isEmpty, 'the exchange is in the memory');
+  const messages = memory.messagesFor('system', 'next');
+  t.same(messages.slice(1, 3).map((m) => m.content), ['hello', 'Hi there, little friend! Shall we sing?']);
+  await memory.close();
+  t.same(saved.at(-1)?.map((m) => m.role), ['user', 'assistant'], 'and saved when the memory closes');
+});
+
+t.test("the device's report is joined to the turn under the same id, timings prefixed", async (t) => {
+  const { runner, written } = await setup(t);
+  await run(runner, 1);
+  runner.reported(1, { voiceToVoiceMs: 812 });
+  t.equal(written.length, 2);
+  t.equal(written[1]?.id, written[0]?.id, 'written again, same record');
+  t.equal(written[1]?.timings['device.voiceToVoiceMs'], 812);
+  runner.reported(9, { voiceToVoiceMs: 1 });
+  t.equal(written.length, 2, 'a report of a turn never run is ignored');
+});
+
+t.test('a failed turn that still spoke its kind fallback ends as any other, and is recorded as failed', async (t) => {
+  const { runner, sent, written } = await setup(t, { sttFails: true });
+  t.equal(await run(runner, 2), 'done');
+  t.ok(sent.some((m) => m.type === 'speak' && m.state === 'start'), 'the fallback was spoken');
+  t.match(sent.at(-1), { type: 'speak', state: 'stop', turn: 2 });
+  t.notOk(sent.some((m) => m.type === 'error'));
+  t.match(written[0], { turn: 2, outcome: 'failed', error: { code: 'stt_down' } });
+});
+
+t.test('a failed turn with nothing heard: a retryable error for the device, and the record keeps why', async (t) => {
+  const { runner, sent, written } = await setup(t, { sttFails: true, voiceFails: true });
+  t.equal(await run(runner, 2), 'failed');
+  t.match(sent.at(-1), { type: 'error', code: ErrorCode.TurnFailed, retryable: true, turn: 2 });
+  t.notOk(sent.some((m) => m.type === 'speak'), 'no speak start or stop');
+  t.match(written[0], { turn: 2, outcome: 'failed', error: { code: 'stt_down' } });
+});
+
+t.test('a cut turn: nothing more is sent, and it is still recorded with its reason', async (t) => {
+  const { runner, sent, written } = await setup(t);
+  const how = await run(runner, 4, (turn) => turn.controller.abort(new Error('superseded')));
+  t.equal(how, 'aborted');
+  t.notOk(sent.some((m) => m.type === 'metrics' || m.type === 'speak' || m.type === 'error'), 'no metrics, speak or error for a cut turn');
+  t.match(written[0], { turn: 4, outcome: 'aborted', error: { message: /superseded/ } });
+  await runner.settled();
+});
+
+t.test('settled waits for every turn started', async (t) => {
+  const { runner, written } = await setup(t);
+  const first = openTurn(1, 'push', 10);
+  runner.start(first, () => undefined);
+  let settled = false;
+  const waiting = runner.settled().then(() => (settled = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(settled, 'a turn still waiting for its audio holds it');
+  first.listenStoppedAt = performance.now();
+  first.pcm.end();
+  await waiting;
+  t.equal(written.length, 1);
+});
