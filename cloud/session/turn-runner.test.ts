@@ -2,46 +2,13 @@ import t, { type Test } from 'tap';
 import { createOpusDecoder } from '../../audio/opus-codec.js';
 import { AudioKind, DOWNLINK_AUDIO, ErrorCode, decodeAudioFrame, type GatewayMessage } from '../../protocol/index.js';
 import { ConversationMemory } from '../memory/conversation-memory.js';
-import { ProviderError } from '../providers/provider-error.js';
-import type { TurnProviders } from '../providers/turn-providers.js';
 import type { ConversationMessage, TurnRecord } from '../store/store.js';
 import { DEFAULT_TOY } from '../toy/toy-profile.js';
 import { gatewayConfig } from './gateway-config.js';
+import { instantProviders } from './testing/instant-providers.js';
 import { TurnRunner, openTurn, type TurnEnd } from './turn-runner.js';
 
-const allow = { allowed: true, categories: {}, severity: 0, provider: 'test' } as const;
-
-/** Providers that answer at once: the recogniser hears `words` once the audio ends. */
-function providers(options: { words?: string; sttFails?: boolean; voiceFails?: boolean } = {}): TurnProviders {
-  return {
-    stt: {
-      name: 'test-stt',
-      async transcribe(audio) {
-        for await (const _ of audio) void _;
-        if (options.sttFails) throw new ProviderError('stt_down', 'the recogniser is down', { retryable: false });
-        return { text: options.words ?? 'hello', confidence: 1, rejected: false };
-      },
-    },
-    llm: {
-      name: 'test-llm',
-      async *stream() {
-        yield 'Hi there, little friend! ';
-        yield 'Shall we sing?';
-      },
-    },
-    tts: {
-      name: 'test-tts',
-      sampleRate: DOWNLINK_AUDIO.sampleRate,
-      async *synthesize() {
-        if (options.voiceFails) throw new ProviderError('tts_down', 'the voice is down', { retryable: false });
-        yield Int16Array.from({ length: DOWNLINK_AUDIO.sampleRate / 5 }, (_, i) => Math.round(5000 * Math.sin(i / 5)));
-      },
-    },
-    safety: { name: 'test-safety', check: async () => allow },
-  };
-}
-
-async function setup(t: Test, options: Parameters<typeof providers>[0] = {}) {
+async function setup(t: Test, options: Parameters<typeof instantProviders>[0] = {}) {
   const sent: GatewayMessage[] = [];
   const frames: Uint8Array[] = [];
   const written: TurnRecord[] = [];
@@ -54,7 +21,7 @@ async function setup(t: Test, options: Parameters<typeof providers>[0] = {}) {
   });
   const runner = new TurnRunner({
     config: gatewayConfig({ pacing: { rate: 1000 } }),
-    providers: providers(options),
+    providers: instantProviders(options),
     toy: DEFAULT_TOY,
     turnLog: { write: (record) => void written.push(record) },
     log: () => undefined,

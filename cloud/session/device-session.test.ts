@@ -1,0 +1,180 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import WebSocket, { WebSocketServer } from 'ws';
+import { silentLog } from '../../log/log.js';
+import { CloseCode, ErrorCode, PROTOCOL_VERSION, UPLINK_AUDIO, parseGatewayMessage, type GatewayMessage } from '../../protocol/index.js';
+import { ConversationMemories } from '../memory/conversation-memories.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { TurnLog } from '../store/turn-log.js';
+import { DEFAULT_TOY } from '../toy/toy-profile.js';
+import { EnergyVad } from '../vad/energy-vad.js';
+import { DeviceSession } from './device-session.js';
+import { gatewayConfig } from './gateway-config.js';
+import { instantProviders } from './testing/instant-providers.js';
+
+const SECRET = 'a-long-enough-test-secret';
+
+/** A WebSocket server on loopback that runs one DeviceSession per connection, over a real SQLite store. */
+async function host(t: Test, config: Parameters<typeof gatewayConfig>[0] = {}, store?: Store) {
+  const dir = t.testdir({});
+  const real = await SqliteStore.open(join(dir, 'gateway.db'));
+  await real.addDeviceWithSecret('toy-1', SECRET);
+  const used = store ?? real;
+  const turnLog = new TurnLog({ store: real, fallbackPath: join(dir, 'unsaved.jsonl'), log: silentLog });
+  const memories = new ConversationMemories({ store: real, toyId: DEFAULT_TOY.id, onError: () => undefined });
+  const sessions: DeviceSession[] = [];
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await once(wss, 'listening');
+  wss.on('connection', (socket) => {
+    sessions.push(
+      new DeviceSession(socket, {
+        config: gatewayConfig({ pacing: { rate: 1000 }, ...config }),
+        providers: instantProviders(),
+        store: used,
+        turnLog,
+        toy: DEFAULT_TOY,
+        memories,
+        vad: () => new EnergyVad(),
+        log: silentLog,
+        claim: () => undefined,
+        release: () => undefined,
+      }),
+    );
+  });
+  t.teardown(async () => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise((resolve) => wss.close(resolve));
+    await Promise.all(sessions.map((session) => session.settled()));
+    await turnLog.flush();
+    await memories.settled();
+    await real.close();
+  });
+  return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, sessions, store: real };
+}
+
+/** A device speaking the protocol by hand: every message it gets, and a way to wait for one. */
+async function connect(t: Test, url: string) {
+  const socket = new WebSocket(url, { perMessageDeflate: false });
+  const got: GatewayMessage[] = [];
+  const waiting: { match: (m: GatewayMessage) => boolean; resolve: (m: GatewayMessage) => void }[] = [];
+  socket.on('message', (data, binary) => {
+    if (binary) return;
+    const parsed = parseGatewayMessage(data.toString());
+    if (!parsed.ok) return t.fail(parsed.error.message);
+    got.push(parsed.message);
+    for (const w of waiting.splice(0)) (w.match(parsed.message) ? w.resolve(parsed.message) : waiting.push(w));
+  });
+  const closed = once(socket, 'close').then(([code]) => code as number);
+  await once(socket, 'open');
+  t.teardown(() => socket.terminate());
+  const next = (match: (m: GatewayMessage) => boolean) => {
+    const seen = got.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<GatewayMessage>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('nothing came')), 10_000);
+      waiting.push({ match, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  };
+  return {
+    socket,
+    got,
+    closed,
+    send: (message: unknown) => socket.send(JSON.stringify(message)),
+    next,
+    error: (code: string) => next((m) => m.type === 'error' && m.code === code),
+    hello: (overrides: Record<string, unknown> = {}) =>
+      socket.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, deviceId: 'toy-1', secret: SECRET, firmware: 'test', audio: UPLINK_AUDIO, capabilities: [], ...overrides })),
+  };
+}
+
+t.test("a welcome carries the gateway's defaults overridden by the parent's choices", async (t) => {
+  const { url, store } = await host(t, { defaultVolume: 60, defaultMaxVolume: 90 });
+  await store.updateDeviceSettings('toy-1', { maxVolume: 40 });
+  const device = await connect(t, url);
+  device.hello();
+  const welcome = await device.next((m) => m.type === 'welcome');
+  t.match(welcome, { type: 'welcome', version: PROTOCOL_VERSION, toy: { name: DEFAULT_TOY.name, volume: 60, maxVolume: 40, locked: false } });
+});
+
+t.test('a toy welcomed as locked refuses turns until its parent unlocks it', async (t) => {
+  const { url, store, sessions } = await host(t);
+  await store.updateDeviceSettings('toy-1', { locked: true });
+  const device = await connect(t, url);
+  device.hello();
+  await device.next((m) => m.type === 'welcome');
+  device.send({ type: 'listen', state: 'start', turn: 1, mode: 'push' });
+  t.match(await device.error(ErrorCode.Locked), { turn: 1 });
+  sessions[0]?.applySettings({});
+  t.match(await device.next((m) => m.type === 'settings'), { toy: { locked: false } });
+  device.send({ type: 'listen', state: 'start', turn: 2, mode: 'push' });
+  device.send({ type: 'listen', state: 'stop', turn: 2, mode: 'push' });
+  t.match(await device.next((m) => m.type === 'speak' && m.state === 'stop'), { turn: 2 }, 'the turn after the unlock is answered');
+});
+
+t.test("a parent's lock during a turn tells the device first, then cuts the turn", async (t) => {
+  const { url, sessions } = await host(t);
+  const device = await connect(t, url);
+  device.hello();
+  await device.next((m) => m.type === 'welcome');
+  device.send({ type: 'listen', state: 'start', turn: 1, mode: 'push' });
+  // Messages are handled in order: once the pong is back, the turn has started.
+  device.send({ type: 'ping', id: 1 });
+  await device.next((m) => m.type === 'pong');
+  sessions[0]?.applySettings({ locked: true });
+  t.match(await device.next((m) => m.type === 'settings'), { toy: { locked: true } });
+  await sessions[0]?.settled();
+  t.notOk(device.got.some((m) => m.type === 'speak'), 'the cut turn says nothing more');
+});
+
+t.test('a second start of the turn in progress, or hands-free without the capability, is refused', async (t) => {
+  const { url } = await host(t);
+  const device = await connect(t, url);
+  device.hello();
+  await device.next((m) => m.type === 'welcome');
+  device.send({ type: 'listen', state: 'start', turn: 1, mode: 'push' });
+  device.send({ type: 'listen', state: 'start', turn: 1, mode: 'push' });
+  t.match(await device.error(ErrorCode.TurnInProgress), { turn: 1 });
+  device.send({ type: 'listen', state: 'start', turn: 2, mode: 'hands_free' });
+  t.match(await device.error(ErrorCode.InvalidMessage), { turn: 2, message: /hands_free' capability/ });
+  device.send({ type: 'listen', state: 'stop', turn: 1, mode: 'push' });
+  t.match(await device.next((m) => m.type === 'speak' && m.state === 'stop'), { turn: 1 }, 'turn 1 went on');
+});
+
+t.test('ping is answered with pong, and a second hello with an error, the session living on', async (t) => {
+  const { url } = await host(t);
+  const device = await connect(t, url);
+  device.hello();
+  await device.next((m) => m.type === 'welcome');
+  device.send({ type: 'ping', id: 7 });
+  t.match(await device.next((m) => m.type === 'pong' && m.id === 7), { id: 7 });
+  device.hello();
+  await device.error(ErrorCode.DuplicateHello);
+  device.send({ type: 'ping', id: 8 });
+  t.match(await device.next((m) => m.type === 'pong' && m.id === 8), { id: 8 });
+});
+
+t.test('no hello in time closes the connection with hello_timeout', async (t) => {
+  const { url } = await host(t, { helloTimeoutMs: 100 });
+  const device = await connect(t, url);
+  t.equal(await device.closed, CloseCode.HelloTimeout);
+});
+
+t.test('a welcomed device that goes silent is closed with heartbeat_timeout', async (t) => {
+  const { url } = await host(t, { heartbeat: { intervalMs: 100, timeoutMs: 100 } });
+  const device = await connect(t, url);
+  device.hello();
+  await device.next((m) => m.type === 'welcome');
+  t.equal(await device.closed, CloseCode.HeartbeatTimeout);
+});
+
+t.test('a store that cannot check devices: busy, retryable, and the connection closes going away', async (t) => {
+  const broken = { verifyDevice: async () => Promise.reject(new Error('disk I/O error')) } as unknown as Store;
+  const { url } = await host(t, {}, broken);
+  const device = await connect(t, url);
+  device.hello();
+  t.match(await device.error(ErrorCode.Busy), { retryable: true });
+  t.equal(await device.closed, CloseCode.GoingAway);
+});
