@@ -52,7 +52,7 @@ async function host(t: Test, config: Parameters<typeof gatewayConfig>[0] = {}, s
     await memories.settled();
     await real.close();
   });
-  return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, sessions, store: real };
+  return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, sessions, store: real, turnLog };
 }
 
 /** A device speaking the protocol by hand: every message it gets, and a way to wait for one. */
@@ -115,7 +115,7 @@ t.test('a toy welcomed as locked refuses turns until its parent unlocks it', asy
 });
 
 t.test("a parent's lock during a turn tells the device first, then cuts the turn", async (t) => {
-  const { url, sessions } = await host(t);
+  const { url, sessions, turnLog, store } = await host(t);
   const device = await connect(t, url);
   device.hello();
   await device.next((m) => m.type === 'welcome');
@@ -125,7 +125,10 @@ t.test("a parent's lock during a turn tells the device first, then cuts the turn
   await device.next((m) => m.type === 'pong');
   sessions[0]?.applySettings({ locked: true });
   t.match(await device.next((m) => m.type === 'settings'), { toy: { locked: true } });
+  // The turn waited for the child's words: only the lock's cut could end it.
   await sessions[0]?.settled();
+  await turnLog.flush();
+  t.match(await store.listTurns({ deviceId: 'toy-1' }), [{ turn: 1, outcome: 'aborted', error: { message: /locked by parent/ } }], "the child's turn is kept, ended by the lock");
   t.notOk(device.got.some((m) => m.type === 'speak'), 'the cut turn says nothing more');
 });
 
