@@ -128,9 +128,9 @@ export class SessionTurns {
     const turn = this.active;
     switch (effect) {
       case 'openPushTurn':
-        return this.open(data.message, 'push');
+        return this.open(data.message, true);
       case 'openHandsFreeTurn':
-        return this.open(data.message, 'hands_free');
+        return this.open(data.message, false);
       case 'startHandsFree':
         this.handsFree = { listener: this.listener(), decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate) };
         return;
@@ -182,13 +182,13 @@ export class SessionTurns {
     if (this.lastTurn !== undefined) this.deps.send({ type: 'vad', turn: this.lastTurn, event });
   }
 
-  private open(message: ListenMessage | undefined, mode: ActiveTurn['mode']): void {
+  private open(message: ListenMessage | undefined, push: boolean): void {
     if (!message) return;
-    const turn = openTurn(message.turn, mode, this.deps.config.maxUtteranceFrames, mode === 'push' ? createOpusDecoder(UPLINK_AUDIO.sampleRate) : undefined);
+    const turn = openTurn(message.turn, this.deps.config.maxUtteranceFrames, push ? createOpusDecoder(UPLINK_AUDIO.sampleRate) : undefined);
     this.active = turn;
     this.lastTurn = turn.turn;
     this.deps.counters.turns++;
-    if (mode === 'push') return this.startPipeline(turn);
+    if (push) return this.startPipeline(turn);
     // Words carried over from a barge-in are heard at once: their events wait for this transition.
     this.handsFree?.listener.listen(turn.turn);
   }

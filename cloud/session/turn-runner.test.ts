@@ -37,7 +37,7 @@ async function setup(t: Test, options: Parameters<typeof instantProviders>[0] = 
 
 /** Runs one turn whose audio has already ended; resolves with how it ended. */
 function run(runner: TurnRunner, number: number, before?: (turn: ReturnType<typeof openTurn>) => void): Promise<TurnEnd> {
-  const turn = openTurn(number, 'push', 10);
+  const turn = openTurn(number, 10);
   turn.pcm.push(new Int16Array(960));
   turn.listenStoppedAt = performance.now();
   turn.pcm.end();
@@ -113,7 +113,7 @@ t.test('a cut turn: nothing more is sent, and it is still recorded with its reas
 
 t.test('settled waits for every turn started', async (t) => {
   const { runner, written } = await setup(t);
-  const first = openTurn(1, 'push', 10);
+  const first = openTurn(1, 10);
   runner.start(first, () => undefined);
   let settled = false;
   const waiting = runner.settled().then(() => (settled = true));

@@ -17,7 +17,6 @@ import type { GatewayConfig } from './gateway-config.js';
 /** One turn the session opened: its audio, its signal and what the session measured of it. */
 export interface ActiveTurn {
   readonly turn: number;
-  readonly mode: 'push' | 'hands_free';
   readonly controller: AbortController;
   readonly pcm: BoundedQueue<Int16Array>;
   /** Push-to-talk only: a hands-free stream has one decoder across its turns. */
@@ -30,8 +29,9 @@ export interface ActiveTurn {
   readonly extraTimings: Record<string, number>;
 }
 
-export function openTurn(turn: number, mode: ActiveTurn['mode'], maxUtteranceFrames: number, decoder?: OpusDecoder): ActiveTurn {
-  return { turn, mode, controller: new AbortController(), pcm: new BoundedQueue(maxUtteranceFrames), decoder, startedAt: new Date(), accepted: 0, extraTimings: {} };
+/** A new turn: push-to-talk turns bring their own decoder. */
+export function openTurn(turn: number, maxUtteranceFrames: number, decoder?: OpusDecoder): ActiveTurn {
+  return { turn, controller: new AbortController(), pcm: new BoundedQueue(maxUtteranceFrames), decoder, startedAt: new Date(), accepted: 0, extraTimings: {} };
 }
 
 /** How the pipeline left a turn, as the session's table hears it. */
@@ -76,9 +76,11 @@ export class TurnRunner {
 
   /** Starts the turn's pipeline; `ended` hears how it ended once it has been recorded. */
   start(turn: ActiveTurn, ended: (how: TurnEnd) => void): void {
-    const done = this.run(turn).then(ended, (error: unknown) => {
-      this.deps.log('error', 'turn crashed', { session: this.deps.sessionId, turn: turn.turn, error: (error as Error).message });
-    });
+    const done = this.run(turn)
+      .then(ended)
+      .catch((error: unknown) => {
+        this.deps.log('error', 'turn crashed', { session: this.deps.sessionId, turn: turn.turn, error: (error as Error).message });
+      });
     this.running.add(done);
     this.runningTurns.add(turn.turn);
     void done.finally(() => {
