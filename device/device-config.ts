@@ -1,4 +1,4 @@
-import { DEVICE_ID_PATTERN } from '../protocol/index.js';
+import { DEVICE_ID_PATTERN, VOLUME_RANGE } from '../protocol/index.js';
 import { DEFAULT_DOUBLE_PRESS_MS } from './double-press.js';
 
 /** Everything the device reads at start-up, validated once and frozen. */
@@ -17,7 +17,7 @@ export interface DeviceConfig {
   readonly errorShowMs: number;
   /** Downlink frames waiting to be played (60 ms each). */
   readonly maxQueuedFrames: number;
-  /** The loudest this toy may ever play, 0..100, whatever the parent or anyone else sets. */
+  /** The loudest this toy may ever play, in protocol's VOLUME_RANGE, whatever the parent or anyone else sets. */
   readonly maxVolume: number;
   /**
    * Start in hands-free at every welcome, a reconnection's too (not after a parent's unlock). The
@@ -36,7 +36,7 @@ export const DEFAULT_DEVICE_CONFIG: Omit<DeviceConfig, 'gatewayUrl' | 'deviceId'
   replyTimeoutMs: 20_000,
   errorShowMs: 2000,
   maxQueuedFrames: 200,
-  maxVolume: 100,
+  maxVolume: VOLUME_RANGE.max,
   handsFree: false,
   doublePressMs: DEFAULT_DOUBLE_PRESS_MS,
 });
@@ -67,7 +67,7 @@ export function deviceConfig(input: Input): DeviceConfig {
   int('replyTimeoutMs', merged.replyTimeoutMs, 100, 600_000);
   int('errorShowMs', merged.errorShowMs, 0, 60_000);
   int('maxQueuedFrames', merged.maxQueuedFrames, 5, 10_000);
-  int('maxVolume', merged.maxVolume, 0, 100);
+  int('maxVolume', merged.maxVolume, VOLUME_RANGE.min, VOLUME_RANGE.max);
   // Past a second a double press stops feeling like one, and a quick second push-to-talk turn is taken for it.
   int('doublePressMs', merged.doublePressMs, 0, 1000);
   if (typeof merged.handsFree !== 'boolean') bad('handsFree', 'must be true or false');

@@ -39,7 +39,7 @@ export interface DeviceRunnerOptions {
   readonly replyTimeoutMs: number;
   readonly errorShowMs: number;
   readonly maxQueuedFrames: number;
-  /** The maker's ceiling, 0..100: no parent setting or request plays louder. */
+  /** The maker's ceiling, in protocol's VOLUME_RANGE: no parent setting or request plays louder. */
   readonly maxVolume: number;
   readonly log: Log;
   readonly observe?: DeviceObserver;

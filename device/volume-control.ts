@@ -1,6 +1,10 @@
-/** Perceived loudness grows roughly with the square of amplitude: 50 % sounds about half as loud. */
+import { DEFAULT_VOLUME, VOLUME_RANGE } from '../protocol/index.js';
+
+const { min: SILENT, max: FULL } = VOLUME_RANGE;
+
+/** Perceived loudness grows roughly with the square of amplitude: half the range sounds about half as loud. */
 export function volumeToGain(volume: number): number {
-  const v = Math.min(100, Math.max(0, volume)) / 100;
+  const v = (Math.min(FULL, Math.max(SILENT, volume)) - SILENT) / (FULL - SILENT);
   return v * v;
 }
 
@@ -12,15 +16,16 @@ export function volumeToGain(volume: number): number {
  */
 export class VolumeControl {
   private requested: number;
-  private parentMax = 100;
+  // No parent limit until the gateway's welcome brings one.
+  private parentMax = FULL;
   /** The gain the last sample was played at: a change ramps from it, so it never clicks. */
   private lastGain: number | undefined;
 
   constructor(
     private readonly deviceMax: number,
-    initial = 70,
+    initial = DEFAULT_VOLUME,
   ) {
-    if (!(deviceMax >= 0 && deviceMax <= 100)) throw new RangeError(`device maximum volume must be 0..100, got ${deviceMax}`);
+    if (!(deviceMax >= SILENT && deviceMax <= FULL)) throw new RangeError(`device maximum volume must be ${SILENT}..${FULL}, got ${deviceMax}`);
     this.requested = clamp(initial);
   }
 
@@ -35,7 +40,7 @@ export class VolumeControl {
     this.requested = clamp(volume);
   }
 
-  /** The volume actually played, 0..100. */
+  /** The volume actually played, in VOLUME_RANGE. */
   get effective(): number {
     return Math.min(this.requested, this.parentMax, this.deviceMax);
   }
@@ -63,5 +68,5 @@ export class VolumeControl {
 }
 
 function clamp(volume: number): number {
-  return Number.isFinite(volume) ? Math.min(100, Math.max(0, volume)) : 0;
+  return Number.isFinite(volume) ? Math.min(FULL, Math.max(SILENT, volume)) : SILENT;
 }
