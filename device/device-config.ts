@@ -1,4 +1,4 @@
-import { DEVICE_ID_PATTERN, VOLUME_RANGE } from '../protocol/index.js';
+import { DEVICE_ID_PATTERN, SECRET_LENGTH, VOLUME_RANGE } from '../protocol/index.js';
 import { DEFAULT_DOUBLE_PRESS_MS } from './double-press.js';
 
 /** Everything the device reads at start-up, validated once and frozen. */
@@ -41,6 +41,13 @@ export const DEFAULT_DEVICE_CONFIG: Omit<DeviceConfig, 'gatewayUrl' | 'deviceId'
   doublePressMs: DEFAULT_DOUBLE_PRESS_MS,
 });
 
+/**
+ * The device asks more of its secret than the wire does (SECRET_LENGTH, from 1): a secret the
+ * gateway issued is 32 characters, so a shorter one than this is a truncated paste or a
+ * placeholder, named at start-up rather than found as a toy the gateway refuses for ever.
+ */
+const MIN_ISSUED_SECRET_LENGTH = 8;
+
 export class DeviceConfigError extends Error {
   readonly code = 'bad_config';
   readonly retryable = false;
@@ -56,7 +63,9 @@ export function deviceConfig(input: Input): DeviceConfig {
   };
   if (typeof merged.gatewayUrl !== 'string' || !/^wss?:\/\/[^\s]+$/.test(merged.gatewayUrl)) bad('gatewayUrl', 'must be a ws:// or wss:// URL');
   if (typeof merged.deviceId !== 'string' || !DEVICE_ID_PATTERN.test(merged.deviceId)) bad('deviceId', 'must be 1-64 letters, digits, dots, dashes or underscores');
-  if (typeof merged.secret !== 'string' || merged.secret.length < 8 || merged.secret.length > 256) bad('secret', 'must be the 8-256 character secret the gateway issued');
+  if (typeof merged.secret !== 'string' || merged.secret.length < MIN_ISSUED_SECRET_LENGTH || merged.secret.length > SECRET_LENGTH.max) {
+    bad('secret', `must be the ${MIN_ISSUED_SECRET_LENGTH}-${SECRET_LENGTH.max} character secret the gateway issued`);
+  }
   const int = (key: string, value: number, min: number, max: number) => {
     if (!Number.isInteger(value) || value < min || value > max) bad(key, `must be an integer in ${min}..${max}`);
   };
