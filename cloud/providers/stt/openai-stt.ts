@@ -4,6 +4,7 @@ import { encodeOggOpus, OPUS_PRE_SKIP } from '../../../audio/ogg-opus.js';
 import { createOpusEncoder } from '../../../audio/opus-codec.js';
 import type { OpusEncoder } from '../../../audio/opus-codec.js';
 import { encodeWav } from '../../../audio/wav-file.js';
+import { UPLINK_AUDIO } from '../../../protocol/index.js';
 import { abortError, ProviderError } from '../provider-error.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
 import { normalizePhrase } from './normalize-phrase.js';
@@ -53,7 +54,8 @@ export interface OpenAiTranscript extends Transcript {
  */
 export const DEFAULT_FORMAT = 'ogg';
 const OPUS_BITRATE = 24_000;
-const SAMPLE_RATE = 16_000;
+// What the gateway decodes the uplink to; uploaded at that rate, so nothing is resampled.
+const SAMPLE_RATE = UPLINK_AUDIO.sampleRate;
 const OPUS_FRAME_MS = 60;
 // Whisper's own no_speech_threshold. Its decoder also wants avg_logprob below -1 before it drops
 // a segment; alone, it also drops the "Thanks for watching!" Whisper invents over a quiet tail.
