@@ -8,14 +8,15 @@ import { UPLINK_AUDIO } from '../../../protocol/index.js';
 import { abortError, ProviderError } from '../provider-error.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
 import { normalizePhrase } from './normalize-phrase.js';
+import { OPENAI_STT_DEFAULTS } from './openai-stt-defaults.js';
 import { SpeechGate } from './speech-gate.js';
 import type { Stt, Transcript } from './stt.js';
 
 export interface OpenAiSttOptions {
   readonly apiKey: string;
-  /** Default https://api.openai.com/v1; a proxy or a compatible server may sit elsewhere. */
+  /** Default OpenAI's own (OPENAI_STT_DEFAULTS); a proxy or a compatible server may sit elsewhere. */
   readonly baseUrl?: string;
-  /** whisper-1 (default), gpt-4o-transcribe or gpt-4o-mini-transcribe (these two are streamed). */
+  /** whisper-1 (the default, OPENAI_STT_DEFAULTS), gpt-4o-transcribe or gpt-4o-mini-transcribe (these two are streamed). */
   readonly model?: string;
   /** ISO-639-1; saying it spares the model guessing from a child's few words. */
   readonly language?: string;
@@ -96,8 +97,8 @@ export class OpenAiStt implements Stt {
   constructor(options: OpenAiSttOptions) {
     if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') throw new ProviderError('stt_config', 'OpenAiStt needs an apiKey');
     this.apiKey = options.apiKey;
-    this.baseUrl = options.baseUrl ?? 'https://api.openai.com/v1';
-    this.model = options.model ?? 'whisper-1';
+    this.baseUrl = options.baseUrl ?? OPENAI_STT_DEFAULTS.baseUrl;
+    this.model = options.model ?? OPENAI_STT_DEFAULTS.model;
     this.language = options.language ?? 'en';
     this.prompt = options.prompt;
     this.format = options.format ?? DEFAULT_FORMAT;
