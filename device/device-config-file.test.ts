@@ -2,7 +2,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DeviceConfigError } from './device-config.js';
-import { loadDeviceConfigFile } from './device-config-file.js';
+import { DEVICE_SECRET_VARIABLE, loadDeviceConfigFile, secretFromEnv } from './device-config-file.js';
 
 const SECRET = 'a-very-private-toy-secret';
 
@@ -60,6 +60,13 @@ t.test('the secret from POMMAI_DEVICE_SECRET wins, and then no secret file is ne
   const { path } = await setup(t, { secretFile: join(t.testdir(), 'absent.secret') });
   const loaded = await loadDeviceConfigFile(path, { POMMAI_DEVICE_SECRET: 'secret-from-the-environment' });
   t.equal(loaded.device.secret, 'secret-from-the-environment');
+});
+
+t.test('one reader of the secret variable: trimmed, and unset when empty', async (t) => {
+  t.equal(DEVICE_SECRET_VARIABLE, 'POMMAI_DEVICE_SECRET', 'the name users know');
+  t.equal(secretFromEnv({ POMMAI_DEVICE_SECRET: ` ${SECRET}\n` }), SECRET);
+  t.equal(secretFromEnv({ POMMAI_DEVICE_SECRET: '' }), undefined);
+  t.equal(secretFromEnv({}), undefined);
 });
 
 t.test('a missing file, bad JSON, not an object', async (t) => {
