@@ -29,13 +29,16 @@ const FILE_KEYS = {
   replyTimeoutMs: true,
   errorShowMs: true,
   maxQueuedFrames: true,
-  maxVolume: true,
+  volumeCeiling: true,
   handsFree: true,
   doublePressMs: true,
   secretFile: true,
   memoryBudgetMb: true,
   hardware: true,
 } satisfies Record<Exclude<keyof DeviceConfig, 'secret'> | 'secretFile' | 'memoryBudgetMb' | 'hardware', true>;
+
+// Keys since renamed: the old name is still refused (two names for one setting would drift apart), with the new one.
+const RENAMED_KEYS: Readonly<Record<string, keyof typeof FILE_KEYS>> = { maxVolume: 'volumeCeiling' };
 
 const RECONNECT_KEYS = { initialMs: true, maxMs: true } satisfies Record<keyof DeviceConfig['reconnect'], true>;
 
@@ -82,7 +85,10 @@ export async function loadDeviceConfigFile(path: string, env: NodeJS.ProcessEnv)
   for (const key of Object.keys(input)) {
     // A typo on a toy is silent otherwise: the default wins and nobody sees why.
     if (key === 'secret') bad(key, 'does not belong in the config file: put it in the file named by secretFile (chmod 600)');
-    if (!Object.hasOwn(FILE_KEYS, key)) bad(key, `is not a known key (known: ${Object.keys(FILE_KEYS).join(', ')})`);
+    if (!Object.hasOwn(FILE_KEYS, key)) {
+      const renamed = Object.hasOwn(RENAMED_KEYS, key) ? `: rename it to '${RENAMED_KEYS[key]}'` : '';
+      bad(key, `is not a known key${renamed} (known: ${Object.keys(FILE_KEYS).join(', ')})`);
+    }
   }
   if (input['firmware'] !== undefined && typeof input['firmware'] !== 'string') bad('firmware', 'must be a string');
   if (input['reconnect'] !== undefined) {

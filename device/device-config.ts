@@ -17,8 +17,11 @@ export interface DeviceConfig {
   readonly errorShowMs: number;
   /** Downlink frames waiting to be played (60 ms each). */
   readonly maxQueuedFrames: number;
-  /** The loudest this toy may ever play, in protocol's VOLUME_RANGE, whatever the parent or anyone else sets. */
-  readonly maxVolume: number;
+  /**
+   * The loudest this toy's speaker may ever play, set by its maker, in protocol's VOLUME_RANGE,
+   * whatever the parent or anyone else sets. Not the parent's `maxVolume`, which can only lower it.
+   */
+  readonly volumeCeiling: number;
   /**
    * Start in hands-free at every welcome, a reconnection's too (not after a parent's unlock). The
    * gateway still ends it when nobody speaks for a while, and a double press or a push still do.
@@ -36,7 +39,7 @@ export const DEFAULT_DEVICE_CONFIG: Omit<DeviceConfig, 'gatewayUrl' | 'deviceId'
   replyTimeoutMs: 20_000,
   errorShowMs: 2000,
   maxQueuedFrames: 200,
-  maxVolume: VOLUME_RANGE.max,
+  volumeCeiling: VOLUME_RANGE.max,
   handsFree: false,
   doublePressMs: DEFAULT_DOUBLE_PRESS_MS,
 });
@@ -76,7 +79,7 @@ export function deviceConfig(input: Input): DeviceConfig {
   int('replyTimeoutMs', merged.replyTimeoutMs, 100, 600_000);
   int('errorShowMs', merged.errorShowMs, 0, 60_000);
   int('maxQueuedFrames', merged.maxQueuedFrames, 5, 10_000);
-  int('maxVolume', merged.maxVolume, VOLUME_RANGE.min, VOLUME_RANGE.max);
+  int('volumeCeiling', merged.volumeCeiling, VOLUME_RANGE.min, VOLUME_RANGE.max);
   // Past a second a double press stops feeling like one, and a quick second push-to-talk turn is taken for it.
   int('doublePressMs', merged.doublePressMs, 0, 1000);
   if (typeof merged.handsFree !== 'boolean') bad('handsFree', 'must be true or false');

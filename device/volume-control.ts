@@ -11,7 +11,7 @@ export function volumeToGain(volume: number): number {
 /**
  * The toy's volume as a gain applied to every sample on its way to the
  * speaker. Three limits meet here and the lowest wins: what was asked for, the
- * parent's maximum (from the gateway), and the maker's own ceiling (device
+ * parent's maximum (from the gateway), and the maker's volume ceiling (device
  * config). Playback has no other way to the speaker, so nothing can play louder.
  */
 export class VolumeControl {
@@ -22,10 +22,11 @@ export class VolumeControl {
   private lastGain: number | undefined;
 
   constructor(
-    private readonly deviceMax: number,
+    /** The maker's: the loudest this toy's speaker may ever play (the device config's volumeCeiling). */
+    private readonly volumeCeiling: number,
     initial = DEFAULT_VOLUME,
   ) {
-    if (!(deviceMax >= SILENT && deviceMax <= FULL)) throw new RangeError(`device maximum volume must be ${SILENT}..${FULL}, got ${deviceMax}`);
+    if (!(volumeCeiling >= SILENT && volumeCeiling <= FULL)) throw new RangeError(`volume ceiling must be ${SILENT}..${FULL}, got ${volumeCeiling}`);
     this.requested = clamp(initial);
   }
 
@@ -42,25 +43,25 @@ export class VolumeControl {
 
   /** The volume actually played, in VOLUME_RANGE. */
   get effective(): number {
-    return Math.min(this.requested, this.parentMax, this.deviceMax);
+    return Math.min(this.requested, this.parentMax, this.volumeCeiling);
   }
 
-  /** The highest gain any sample can be played at right now. */
-  get ceiling(): number {
-    return volumeToGain(Math.min(this.parentMax, this.deviceMax));
+  /** The highest gain any sample can be played at right now: the lower of the parent's maximum and the volume ceiling. */
+  get maxGain(): number {
+    return volumeToGain(Math.min(this.parentMax, this.volumeCeiling));
   }
 
   /** Scales a chunk into a new array; a gain change ramps across the chunk. */
   apply(pcm: Int16Array): Int16Array {
     const target = volumeToGain(this.effective);
     // A lowered maximum takes effect at the first sample: the cap matters more than smoothness.
-    const from = Math.min(this.lastGain ?? target, this.ceiling);
+    const from = Math.min(this.lastGain ?? target, this.maxGain);
     this.lastGain = target;
     const out = new Int16Array(pcm.length);
     const step = pcm.length > 0 ? (target - from) / pcm.length : 0;
     for (let i = 0; i < pcm.length; i++) {
       const gain = from + step * (i + 1);
-      // Both gains are at most the ceiling, so the product never exceeds it; rounding toward zero keeps it so.
+      // Both gains are at most maxGain, so the product never exceeds it; rounding toward zero keeps it so.
       out[i] = Math.trunc((pcm[i] as number) * gain);
     }
     return out;
