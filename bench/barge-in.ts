@@ -12,7 +12,7 @@ import { RecordingLeds } from '../hardware/sim/recording-leds.js';
 import { ScriptedButton } from '../hardware/sim/scripted-button.js';
 import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
 import type { Speaker } from '../hardware/speaker.js';
-import { AudioKind, DOWNLINK_AUDIO, PROTOCOL_VERSION, UPLINK_AUDIO, encodeAudioFrame, parseDeviceMessage, type DeviceMessage } from '../protocol/index.js';
+import { AudioKind, DOWNLINK_AUDIO, PROTOCOL_VERSION, UPLINK_AUDIO, VOLUME_RANGE, encodeAudioFrame, frameSamples, parseDeviceMessage, type DeviceMessage } from '../protocol/index.js';
 import { percentile } from './percentile.js';
 
 /**
@@ -94,17 +94,17 @@ const arrived = (match: (m: DeviceMessage) => boolean): Promise<number> =>
   });
 
 const encoder = createOpusEncoder({ sampleRate: DOWNLINK_AUDIO.sampleRate, frameMs: DOWNLINK_AUDIO.frameMs, bitrate: 24_000 });
-const tone = encoder.encode(new Int16Array(1440).map((_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 330 * i) / 24_000))));
+const tone = encoder.encode(new Int16Array(frameSamples(DOWNLINK_AUDIO)).map((_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 330 * i) / DOWNLINK_AUDIO.sampleRate))));
 const button = new ScriptedButton();
 const microphone = new WavMicrophone({ speed: 1 });
-const speaker = new TimedSpeaker(new AlsaSpeaker({ sampleRate: 24_000, device: `file:${join(dir, 'out.raw')},raw` }));
+const speaker = new TimedSpeaker(new AlsaSpeaker({ sampleRate: DOWNLINK_AUDIO.sampleRate, device: `file:${join(dir, 'out.raw')},raw` }));
 const runner = new DeviceRunner({ button, leds: new RecordingLeds(), microphone, speaker }, {
   link: { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, hello: { deviceId: 'bench', secret: 'bench-secret', firmware: 'bench', audio: UPLINK_AUDIO, capabilities: ['barge_in'] }, backoff: { initialMs: 50, maxMs: 500 }, connectTimeoutMs: 5000 },
   uplinkBitrate: 16_000,
   replyTimeoutMs: 30_000,
   errorShowMs: 100,
   maxQueuedFrames: 200,
-  maxVolume: 100,
+  volumeCeiling: VOLUME_RANGE.max,
   log: silentLog,
 });
 runner.start();

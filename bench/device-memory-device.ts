@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ReportWaiter } from '../cli/report-waiter.js';
 import { synthesizeUtterance } from '../cli/synthesize-utterance.js';
 import { deviceConfig } from '../device/device-config.js';
+import { DEVICE_SECRET_VARIABLE, secretFromEnv } from '../device/device-config-file.js';
 import { startDevice } from '../device/device-main.js';
 import type { DeviceReport } from '../device/device-report.js';
 import type { Log } from '../log/log.js';
@@ -19,7 +20,7 @@ import { createHardware } from '../hardware/hardware-factory.js';
  *   sample  memory of this process after a turn (and before the first one)
  *   done    the loop is over
  *   fatal   the loop could not go on
- * The secret comes from POMMAI_DEVICE_SECRET, never from the command line.
+ * The secret comes from POMMAI_DEVICE_SECRET (read as the device reads it), never from the command line.
  */
 
 /** Short phrases the offline companion understands, said in turn. */
@@ -94,8 +95,8 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (!values.url) throw new Error('--url is required');
-  const secret = process.env['POMMAI_DEVICE_SECRET'];
-  if (!secret) throw new Error('POMMAI_DEVICE_SECRET is not set');
+  const secret = secretFromEnv(process.env);
+  if (!secret) throw new Error(`${DEVICE_SECRET_VARIABLE} is not set`);
   const turns = positiveNumber('turns', values.turns, true);
   const speed = positiveNumber('speed', values.speed, false);
   const sampleEvery = positiveNumber('sample-every', values['sample-every'], true);

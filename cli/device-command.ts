@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONFIG_PATH } from '../device/device-config-file.js';
+import { DEFAULT_CONFIG_PATH, DEVICE_SECRET_VARIABLE, secretFromEnv } from '../device/device-config-file.js';
 import type { Log } from '../log/log.js';
 import { createLog, isLogLevel } from './create-log.js';
 import { runDeviceService } from './device-service.js';
@@ -18,7 +18,7 @@ On the toy (what systemd runs):
 
   Runs until SIGINT or SIGTERM. Every state change, turn and error is one JSON line on
   stderr (the journal under systemd). Missing hardware or a bad config: one line saying
-  what, exit 1. The secret comes from POMMAI_DEVICE_SECRET when set, else the secret file.
+  what, exit 1. The secret comes from ${DEVICE_SECRET_VARIABLE} when set, else the secret file.
 
 With simulated hardware, on a computer:
   pommai device --sim --url URL [--say "text"]...
@@ -26,7 +26,7 @@ With simulated hardware, on a computer:
   --sim                  use simulated hardware
   --url URL              the gateway's device endpoint (ws://host:port/v1/device)
   --device-id ID         this device's id (default sim-toy)
-  --secret S             this device's secret (better: the POMMAI_DEVICE_SECRET variable)
+  --secret S             this device's secret (better: the ${DEVICE_SECRET_VARIABLE} variable)
   --say "text"           one scripted turn: espeak-ng says it into the simulated microphone (repeatable)
   --wav FILE             one scripted turn from a WAV file (repeatable)
   --out FILE             also write the toy's voice to this WAV file
@@ -121,8 +121,8 @@ function simOptions(
   log: Log,
 ): SimDeviceOptions {
   if (!values.url) throw new UsageError('--url is required: the gateway prints it when it starts');
-  const secret = values.secret ?? process.env['POMMAI_DEVICE_SECRET'];
-  if (!secret) throw new UsageError('no device secret: set POMMAI_DEVICE_SECRET (from "pommai devices add ID") or pass --secret');
+  const secret = values.secret ?? secretFromEnv(process.env);
+  if (!secret) throw new UsageError(`no device secret: set ${DEVICE_SECRET_VARIABLE} (from "pommai devices add ID") or pass --secret`);
   return {
     url: values.url,
     deviceId: values['device-id'] ?? 'sim-toy',

@@ -9,7 +9,7 @@ import { createHardware, type Hardware } from '../hardware/hardware-factory.js';
 export interface DeviceServiceOptions {
   /** The JSON config file, e.g. /etc/pommai/device.json. */
   readonly configPath: string;
-  /** Where POMMAI_DEVICE_SECRET may come from; read here, at the top, and nowhere deeper. */
+  /** Where the secret's variable (DEVICE_SECRET_VARIABLE) may come from; read here, at the top, and nowhere deeper. */
   readonly env: NodeJS.ProcessEnv;
   /** JSON lines on stderr: under systemd that is the journal. */
   readonly log: Log;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { SqliteStore } from '../cloud/store/sqlite-store.js';
 import type { ParentSettings } from '../cloud/store/store.js';
 import { DEFAULT_GATEWAY_CONFIG } from '../cloud/session/gateway-config.js';
-import { DEVICE_ID_PATTERN } from '../protocol/index.js';
+import { DEVICE_ID_PATTERN, VOLUME_RANGE } from '../protocol/index.js';
 import { UsageError } from './usage-error.js';
 
 export const DEVICES_HELP = `pommai devices: manage the devices a gateway accepts
@@ -12,7 +12,7 @@ export const DEVICES_HELP = `pommai devices: manage the devices a gateway accept
   pommai devices lock ID [--db FILE]   lock the toy: it shows so and takes no turns
   pommai devices unlock ID [--db FILE]
   pommai devices set ID [--volume N] [--max-volume N] [--db FILE]
-                                       the toy's volume and the loudest it may play, 0-100
+                                       the toy's volume and the loudest it may play, ${VOLUME_RANGE.min}-${VOLUME_RANGE.max}
                                        ('default' puts one back to the gateway's)
 
 A running gateway applies changes to a connected toy within a second.`;
@@ -63,7 +63,8 @@ export async function devicesCommand(argv: string[]): Promise<number> {
 function volumeArgument(option: string, value: string): number | null {
   if (value === 'default') return null;
   const volume = Number(value);
-  if (!Number.isInteger(volume) || volume < 0 || volume > 100) throw new UsageError(`${option} must be a whole number from 0 to 100 or 'default', got '${value}'`);
+  const { min, max } = VOLUME_RANGE;
+  if (!Number.isInteger(volume) || volume < min || volume > max) throw new UsageError(`${option} must be a whole number from ${min} to ${max} or 'default', got '${value}'`);
   return volume;
 }
 

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DeviceConfigError } from './device-config.js';
-import { loadDeviceConfigFile } from './device-config-file.js';
+import { DEVICE_SECRET_VARIABLE, loadDeviceConfigFile, secretFromEnv } from './device-config-file.js';
 
 const SECRET = 'a-very-private-toy-secret';
 
@@ -34,13 +34,13 @@ async function refused(t: Test, promise: Promise<unknown>, ...patterns: RegExp[]
 
 t.test('a full file: every setting, the hardware and the secret from its file', async (t) => {
   const { path } = await setup(t, {
-    maxVolume: 90,
+    volumeCeiling: 90,
     memoryBudgetMb: 120,
     reconnect: { initialMs: 1000 },
     hardware: { button: 'gpio', leds: 'neopixel', microphone: 'alsa', speaker: 'alsa', alsaCaptureDevice: 'plughw:1,0', alsaPlaybackDevice: 'plughw:1,0', buttonLine: 17 },
   });
   const loaded = await loadDeviceConfigFile(path, {});
-  t.match(loaded.device, { gatewayUrl: 'wss://gateway.example/v1/device', deviceId: 'toy-1', secret: SECRET, maxVolume: 90, reconnect: { initialMs: 1000, maxMs: 30_000 } });
+  t.match(loaded.device, { gatewayUrl: 'wss://gateway.example/v1/device', deviceId: 'toy-1', secret: SECRET, volumeCeiling: 90, reconnect: { initialMs: 1000, maxMs: 30_000 } });
   t.same(loaded.hardware, { button: 'gpio', leds: 'neopixel', microphone: 'alsa', speaker: 'alsa', alsaCaptureDevice: 'plughw:1,0', alsaPlaybackDevice: 'plughw:1,0', buttonLine: 17 });
   t.equal(loaded.memoryBudgetMb, 120);
   t.ok(Object.isFrozen(loaded) && Object.isFrozen(loaded.device) && Object.isFrozen(loaded.hardware), 'all frozen');
@@ -51,7 +51,7 @@ t.test('defaults: Pi drivers, a 100 MB budget, the device defaults', async (t) =
   const loaded = await loadDeviceConfigFile(path, {});
   t.same(loaded.hardware, { button: 'gpio', leds: 'neopixel', microphone: 'alsa', speaker: 'alsa' });
   t.equal(loaded.memoryBudgetMb, 100);
-  t.match(loaded.device, { maxVolume: 100, connectTimeoutMs: 5000, firmware: '0.1.0' });
+  t.match(loaded.device, { volumeCeiling: 100, connectTimeoutMs: 5000, firmware: '0.1.0' });
   const partial = await setup(t, { hardware: { leds: 'rgb' } });
   t.same((await loadDeviceConfigFile(partial.path, {})).hardware, { button: 'gpio', leds: 'rgb', microphone: 'alsa', speaker: 'alsa' }, 'missing choices take the Pi default');
 });
@@ -60,6 +60,13 @@ t.test('the secret from POMMAI_DEVICE_SECRET wins, and then no secret file is ne
   const { path } = await setup(t, { secretFile: join(t.testdir(), 'absent.secret') });
   const loaded = await loadDeviceConfigFile(path, { POMMAI_DEVICE_SECRET: 'secret-from-the-environment' });
   t.equal(loaded.device.secret, 'secret-from-the-environment');
+});
+
+t.test('one reader of the secret variable: trimmed, and unset when empty', async (t) => {
+  t.equal(DEVICE_SECRET_VARIABLE, 'POMMAI_DEVICE_SECRET', 'the name users know');
+  t.equal(secretFromEnv({ POMMAI_DEVICE_SECRET: ` ${SECRET}\n` }), SECRET);
+  t.equal(secretFromEnv({ POMMAI_DEVICE_SECRET: '' }), undefined);
+  t.equal(secretFromEnv({}), undefined);
 });
 
 t.test('a missing file, bad JSON, not an object', async (t) => {
@@ -75,12 +82,14 @@ t.test('a missing file, bad JSON, not an object', async (t) => {
 });
 
 t.test('unknown keys are errors naming the key, at the top and in hardware and reconnect', async (t) => {
-  const top = await setup(t, { maxVolumee: 50 });
-  await refused(t, loadDeviceConfigFile(top.path, {}), /'maxVolumee' is not a known key/, new RegExp(top.path));
+  const top = await setup(t, { volumeCeilling: 50 });
+  await refused(t, loadDeviceConfigFile(top.path, {}), /'volumeCeilling' is not a known key \(known: /, new RegExp(top.path));
   const hw = await setup(t, { hardware: { buttonPin: 17 } });
   await refused(t, loadDeviceConfigFile(hw.path, {}), /'hardware\.buttonPin' is not a known key/);
   const rc = await setup(t, { reconnect: { initialMs: 100, max: 5 } });
   await refused(t, loadDeviceConfigFile(rc.path, {}), /'reconnect\.max' is not a known key/);
+  const renamed = await setup(t, { maxVolume: 90 });
+  await refused(t, loadDeviceConfigFile(renamed.path, {}), /'maxVolume' is not a known key: rename it to 'volumeCeiling'/, new RegExp(renamed.path));
   const inline = await setup(t, { secret: SECRET });
   await refused(t, loadDeviceConfigFile(inline.path, {}), /'secret' does not belong in the config file/);
 });
@@ -94,8 +103,8 @@ t.test('bad values name the key: a hardware choice, a hardware type, the budget,
   await refused(t, loadDeviceConfigFile(notObject.path, {}), /'hardware' must be an object/);
   const budget = await setup(t, { memoryBudgetMb: 20 });
   await refused(t, loadDeviceConfigFile(budget.path, {}), /'memoryBudgetMb' must be an integer in 40\.\.512/);
-  const volume = await setup(t, { maxVolume: 150 });
-  await refused(t, loadDeviceConfigFile(volume.path, {}), /'maxVolume' must be an integer in 0\.\.100/, new RegExp(volume.path));
+  const volume = await setup(t, { volumeCeiling: 150 });
+  await refused(t, loadDeviceConfigFile(volume.path, {}), /'volumeCeiling' must be an integer in 0\.\.100/, new RegExp(volume.path));
   const url = await setup(t, { gatewayUrl: 'http://x' });
   await refused(t, loadDeviceConfigFile(url.path, {}), /'gatewayUrl'/);
 });
@@ -114,9 +123,9 @@ t.test('secret file problems: missing, too short; the secret is in no message', 
   await writeFile(short.secretFile, 'short\n');
   await refused(t, loadDeviceConfigFile(short.path, {}), /'secret' must be/, /read from secret file/);
   // Every failure after the secret has been read must still keep it out of the message.
-  const late = await setup(t, { maxVolume: -1 });
-  await refused(t, loadDeviceConfigFile(late.path, {}), /'maxVolume'/);
-  await refused(t, loadDeviceConfigFile(late.path, { POMMAI_DEVICE_SECRET: SECRET }), /'maxVolume'/);
+  const late = await setup(t, { volumeCeiling: -1 });
+  await refused(t, loadDeviceConfigFile(late.path, {}), /'volumeCeiling'/);
+  await refused(t, loadDeviceConfigFile(late.path, { POMMAI_DEVICE_SECRET: SECRET }), /'volumeCeiling'/);
   const badId = await setup(t, { deviceId: 'not ok!' });
   await refused(t, loadDeviceConfigFile(badId.path, { POMMAI_DEVICE_SECRET: SECRET }), /'deviceId'/);
 });

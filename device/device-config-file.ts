@@ -12,6 +12,8 @@ export interface DeviceConfigFile {
 export const DEFAULT_CONFIG_PATH = '/etc/pommai/device.json';
 export const DEFAULT_SECRET_FILE = '/etc/pommai/device.secret';
 export const DEFAULT_MEMORY_BUDGET_MB = 100;
+/** The variable that may hold the device's secret instead of its secret file: for tests and the simulator. */
+export const DEVICE_SECRET_VARIABLE = 'POMMAI_DEVICE_SECRET';
 /** A Raspberry Pi toy: push-to-talk on GPIO, a WS281x ring, ALSA in and out. */
 export const PI_HARDWARE = Object.freeze({ button: 'gpio', leds: 'neopixel', microphone: 'alsa', speaker: 'alsa' } as const);
 
@@ -27,13 +29,16 @@ const FILE_KEYS = {
   replyTimeoutMs: true,
   errorShowMs: true,
   maxQueuedFrames: true,
-  maxVolume: true,
+  volumeCeiling: true,
   handsFree: true,
   doublePressMs: true,
   secretFile: true,
   memoryBudgetMb: true,
   hardware: true,
 } satisfies Record<Exclude<keyof DeviceConfig, 'secret'> | 'secretFile' | 'memoryBudgetMb' | 'hardware', true>;
+
+// Keys since renamed: the old name is still refused (two names for one setting would drift apart), with the new one.
+const RENAMED_KEYS: Readonly<Record<string, keyof typeof FILE_KEYS>> = { maxVolume: 'volumeCeiling' };
 
 const RECONNECT_KEYS = { initialMs: true, maxMs: true } satisfies Record<keyof DeviceConfig['reconnect'], true>;
 
@@ -68,7 +73,7 @@ const HARDWARE_FIELDS = {
 
 /**
  * Reads the device's JSON config file (e.g. /etc/pommai/device.json) and the
- * secret beside it. The secret comes from POMMAI_DEVICE_SECRET when `env` has
+ * secret beside it. The secret comes from DEVICE_SECRET_VARIABLE when `env` has
  * it, else from `secretFile`, which must be private to its owner. Errors are
  * DeviceConfigErrors naming the file and the key; none ever holds the secret.
  */
@@ -80,7 +85,10 @@ export async function loadDeviceConfigFile(path: string, env: NodeJS.ProcessEnv)
   for (const key of Object.keys(input)) {
     // A typo on a toy is silent otherwise: the default wins and nobody sees why.
     if (key === 'secret') bad(key, 'does not belong in the config file: put it in the file named by secretFile (chmod 600)');
-    if (!Object.hasOwn(FILE_KEYS, key)) bad(key, `is not a known key (known: ${Object.keys(FILE_KEYS).join(', ')})`);
+    if (!Object.hasOwn(FILE_KEYS, key)) {
+      const renamed = Object.hasOwn(RENAMED_KEYS, key) ? `: rename it to '${RENAMED_KEYS[key]}'` : '';
+      bad(key, `is not a known key${renamed} (known: ${Object.keys(FILE_KEYS).join(', ')})`);
+    }
   }
   if (input['firmware'] !== undefined && typeof input['firmware'] !== 'string') bad('firmware', 'must be a string');
   if (input['reconnect'] !== undefined) {
@@ -152,15 +160,25 @@ function hardwareConfig(value: unknown, bad: (key: string, why: string) => never
   return Object.freeze(config as unknown as HardwareConfig);
 }
 
+/**
+ * The device's secret from DEVICE_SECRET_VARIABLE in `env`, trimmed as a secret file's is; undefined
+ * when unset or empty. The one reader of that variable, for every command that starts a device, each
+ * passing the environment it read at its top.
+ */
+export function secretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[DEVICE_SECRET_VARIABLE];
+  return value ? value.trim() : undefined;
+}
+
 /** The secret and where it came from (for messages: the secret itself never goes into one). */
 async function readSecret(path: string, secretFile: string, env: NodeJS.ProcessEnv): Promise<{ secret: string; from: string }> {
-  const fromEnv = env['POMMAI_DEVICE_SECRET'];
-  if (fromEnv) return { secret: fromEnv.trim(), from: 'POMMAI_DEVICE_SECRET' };
+  const fromEnv = secretFromEnv(env);
+  if (fromEnv !== undefined) return { secret: fromEnv, from: DEVICE_SECRET_VARIABLE };
   const bad = (why: string): never => {
     throw new DeviceConfigError(`${path}: 'secretFile' ${secretFile} ${why}`);
   };
   const handle = await open(secretFile, 'r').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') bad('does not exist: write the secret "pommai devices add" printed into it (chmod 600), or set POMMAI_DEVICE_SECRET');
+    if (error.code === 'ENOENT') bad(`does not exist: write the secret "pommai devices add" printed into it (chmod 600), or set ${DEVICE_SECRET_VARIABLE}`);
     return bad(`cannot be read (${error.code ?? error.message}): it must belong to the user the device runs as`);
   });
   try {

@@ -1,4 +1,4 @@
-import { DEVICE_ID_PATTERN } from '../protocol/index.js';
+import { DEVICE_ID_PATTERN, SECRET_LENGTH, VOLUME_RANGE } from '../protocol/index.js';
 import { DEFAULT_DOUBLE_PRESS_MS } from './double-press.js';
 
 /** Everything the device reads at start-up, validated once and frozen. */
@@ -17,8 +17,11 @@ export interface DeviceConfig {
   readonly errorShowMs: number;
   /** Downlink frames waiting to be played (60 ms each). */
   readonly maxQueuedFrames: number;
-  /** The loudest this toy may ever play, 0..100, whatever the parent or anyone else sets. */
-  readonly maxVolume: number;
+  /**
+   * The loudest this toy's speaker may ever play, set by its maker, in protocol's VOLUME_RANGE,
+   * whatever the parent or anyone else sets. Not the parent's `maxVolume`, which can only lower it.
+   */
+  readonly volumeCeiling: number;
   /**
    * Start in hands-free at every welcome, a reconnection's too (not after a parent's unlock). The
    * gateway still ends it when nobody speaks for a while, and a double press or a push still do.
@@ -36,10 +39,17 @@ export const DEFAULT_DEVICE_CONFIG: Omit<DeviceConfig, 'gatewayUrl' | 'deviceId'
   replyTimeoutMs: 20_000,
   errorShowMs: 2000,
   maxQueuedFrames: 200,
-  maxVolume: 100,
+  volumeCeiling: VOLUME_RANGE.max,
   handsFree: false,
   doublePressMs: DEFAULT_DOUBLE_PRESS_MS,
 });
+
+/**
+ * The device asks more of its secret than the wire does (SECRET_LENGTH, from 1): a secret the
+ * gateway issued is 32 characters, so a shorter one than this is a truncated paste or a
+ * placeholder, named at start-up rather than found as a toy the gateway refuses for ever.
+ */
+const MIN_ISSUED_SECRET_LENGTH = 8;
 
 export class DeviceConfigError extends Error {
   readonly code = 'bad_config';
@@ -56,7 +66,9 @@ export function deviceConfig(input: Input): DeviceConfig {
   };
   if (typeof merged.gatewayUrl !== 'string' || !/^wss?:\/\/[^\s]+$/.test(merged.gatewayUrl)) bad('gatewayUrl', 'must be a ws:// or wss:// URL');
   if (typeof merged.deviceId !== 'string' || !DEVICE_ID_PATTERN.test(merged.deviceId)) bad('deviceId', 'must be 1-64 letters, digits, dots, dashes or underscores');
-  if (typeof merged.secret !== 'string' || merged.secret.length < 8 || merged.secret.length > 256) bad('secret', 'must be the 8-256 character secret the gateway issued');
+  if (typeof merged.secret !== 'string' || merged.secret.length < MIN_ISSUED_SECRET_LENGTH || merged.secret.length > SECRET_LENGTH.max) {
+    bad('secret', `must be the ${MIN_ISSUED_SECRET_LENGTH}-${SECRET_LENGTH.max} character secret the gateway issued`);
+  }
   const int = (key: string, value: number, min: number, max: number) => {
     if (!Number.isInteger(value) || value < min || value > max) bad(key, `must be an integer in ${min}..${max}`);
   };
@@ -67,7 +79,7 @@ export function deviceConfig(input: Input): DeviceConfig {
   int('replyTimeoutMs', merged.replyTimeoutMs, 100, 600_000);
   int('errorShowMs', merged.errorShowMs, 0, 60_000);
   int('maxQueuedFrames', merged.maxQueuedFrames, 5, 10_000);
-  int('maxVolume', merged.maxVolume, 0, 100);
+  int('volumeCeiling', merged.volumeCeiling, VOLUME_RANGE.min, VOLUME_RANGE.max);
   // Past a second a double press stops feeling like one, and a quick second push-to-talk turn is taken for it.
   int('doublePressMs', merged.doublePressMs, 0, 1000);
   if (typeof merged.handsFree !== 'boolean') bad('handsFree', 'must be true or false');

@@ -26,7 +26,7 @@ export function startDevice(config: DeviceConfig, hardware: DeviceHardware, log:
     replyTimeoutMs: config.replyTimeoutMs,
     errorShowMs: config.errorShowMs,
     maxQueuedFrames: config.maxQueuedFrames,
-    maxVolume: config.maxVolume,
+    volumeCeiling: config.volumeCeiling,
     doublePressMs: config.doublePressMs,
     handsFree: config.handsFree,
     log,

@@ -133,7 +133,7 @@ t.test('a toy welcomed as locked shows it at once and stays locked across the we
   const speaker = await SimSpeaker.create({ sampleRate: 24_000, speed: 4 });
   const runner = new DeviceRunner({ button, leds, microphone: new WavMicrophone({ speed: 4 }), speaker }, {
     link: { url: gateway.url, hello: { deviceId: 'toy-1', secret: 'secret-secret', firmware: 't', audio: UPLINK_AUDIO, capabilities: [] }, backoff: { initialMs: 20, maxMs: 100 }, connectTimeoutMs: 2000 },
-    uplinkBitrate: 16_000, replyTimeoutMs: 1000, errorShowMs: 50, maxQueuedFrames: 100, maxVolume: 100, log: silentLog,
+    uplinkBitrate: 16_000, replyTimeoutMs: 1000, errorShowMs: 50, maxQueuedFrames: 100, volumeCeiling: 100, log: silentLog,
   });
   t.teardown(async () => {
     await runner.stop();

@@ -39,8 +39,8 @@ export interface DeviceRunnerOptions {
   readonly replyTimeoutMs: number;
   readonly errorShowMs: number;
   readonly maxQueuedFrames: number;
-  /** The maker's ceiling, 0..100: no parent setting or request plays louder. */
-  readonly maxVolume: number;
+  /** The maker's volume ceiling, in protocol's VOLUME_RANGE: no parent setting or request plays louder. */
+  readonly volumeCeiling: number;
   readonly log: Log;
   readonly observe?: DeviceObserver;
   /**
@@ -116,7 +116,7 @@ export class DeviceRunner {
     const capture = new AudioCapture(hardware.microphone, UPLINK_AUDIO, options.uplinkBitrate);
     this.uplink = new MicUplink<TurnInFlight>(capture, (frame) => this.link.sendAudio(frame), (turn, error) => this.microphoneFailed(turn, error));
     this.presses = new DoublePress(options.doublePressMs ?? 0);
-    this.volume = new VolumeControl(options.maxVolume);
+    this.volume = new VolumeControl(options.volumeCeiling);
     this.playback = new AudioPlayback(hardware.speaker, DOWNLINK_AUDIO, { maxQueuedFrames: options.maxQueuedFrames, prebufferFrames: 2, volume: this.volume, log: options.log });
   }
 

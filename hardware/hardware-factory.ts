@@ -1,3 +1,4 @@
+import { DOWNLINK_AUDIO } from '../protocol/audio-params.js';
 import type { Button } from './button.js';
 import { HardwareError } from './hardware-error.js';
 import type { Leds } from './leds.js';
@@ -28,7 +29,7 @@ export interface HardwareConfig {
   speed?: number;
   /** Whether the simulated speaker also plays through a sound card. Default 'off'. */
   soundCard?: 'auto' | 'off';
-  /** Sample rate of the speaker. Default 24000 (the downlink rate). */
+  /** Sample rate of the speaker. Default the downlink's rate (24000), so the toy's voice is played as decoded. */
   speakerSampleRate?: number;
   /** How GPIO lines are reached: 'libgpiod' (the character device; Raspberry Pi OS bookworm) or 'sysfs' (onoff). Default 'libgpiod'. */
   gpioBackend?: 'libgpiod' | 'sysfs';
@@ -69,7 +70,7 @@ export interface Hardware<C extends HardwareConfig = HardwareConfig> {
   close(): Promise<void>;
 }
 
-const DEFAULT_SPEAKER_RATE = 24_000;
+const DEFAULT_SPEAKER_RATE = DOWNLINK_AUDIO.sampleRate;
 
 /**
  * Builds the drivers a config asks for. Each driver module is imported only

@@ -1,5 +1,7 @@
-/** The microphone delivers 16 kHz, mono, signed 16-bit PCM. */
-export const MICROPHONE_SAMPLE_RATE = 16_000;
+import { UPLINK_AUDIO } from '../protocol/audio-params.js';
+
+/** The microphone delivers mono signed 16-bit PCM at the uplink's rate (16 kHz), so nothing is resampled before Opus. */
+export const MICROPHONE_SAMPLE_RATE = UPLINK_AUDIO.sampleRate;
 
 export interface Microphone {
   readonly sampleRate: number;

@@ -15,7 +15,7 @@ export interface HelloMessage {
   readonly type: 'hello';
   readonly version: number;
   readonly deviceId: string;
-  /** The device's own secret. Never logged. */
+  /** The device's own secret, SECRET_LENGTH characters. Never logged. */
   readonly secret: string;
   readonly firmware: string;
   /** How the device will send its microphone audio. */
@@ -53,9 +53,9 @@ export interface ReportMessage {
 
 export interface ToySettings {
   readonly name: string;
-  /** Playback volume the parent chose, 0..100. */
+  /** Playback volume the parent chose, in VOLUME_RANGE. */
   readonly volume: number;
-  /** The loudest the parent allows, 0..100: the device never plays louder, whatever else asks. */
+  /** The loudest the parent allows, in VOLUME_RANGE: the device never plays louder, whatever else asks. */
   readonly maxVolume: number;
   /** The parent has locked the toy (bedtime, a break): it shows so and takes no turns. */
   readonly locked: boolean;

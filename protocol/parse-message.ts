@@ -3,6 +3,7 @@ import { ErrorCode } from './error-codes.js';
 import { FieldReader, isPlainObject } from './field-reader.js';
 import { MAX_TEXT_LENGTH, MAX_TURN, type DeviceMessage, type GatewayMessage } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
+import { VOLUME_RANGE } from './volume.js';
 
 /** The largest text frame either side accepts, in UTF-8 bytes. */
 export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
@@ -20,6 +21,12 @@ export type ParseResult<T> = { readonly ok: true; readonly message: T } | { read
 
 /** What a device id may look like (1..64 characters). */
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/**
+ * How long the hello's secret may be, in characters. The gateway checks a
+ * secret with a hash that is slow on purpose, so the length is bounded:
+ * hashing megabytes per login attempt would be a cheap denial of service.
+ */
+export const SECRET_LENGTH: Readonly<{ min: number; max: number }> = Object.freeze({ min: 1, max: 256 });
 const MAX_ID = 0xffff_ffff;
 const MAX_VERSION = 0xffff;
 /** Messages that carry the sender's PROTOCOL_VERSION. */
@@ -50,7 +57,7 @@ const fromDevice: Record<string, Reader> = {
     type: 'hello',
     version: r.integer('version', 0, MAX_VERSION),
     deviceId: r.string('deviceId', { min: 1, max: 64, pattern: DEVICE_ID_PATTERN }),
-    secret: r.string('secret', { min: 1, max: 256 }),
+    secret: r.string('secret', SECRET_LENGTH),
     firmware: r.string('firmware', { max: 64 }),
     audio: audioParams(r.nested('audio')),
     capabilities: r.stringList('capabilities', { maxItems: 32, maxLength: 64 }),
@@ -93,8 +100,8 @@ const fromGateway: Record<string, Reader> = {
 function toySettings(toy: FieldReader) {
   return {
     name: toy.string('name', { min: 1, max: 64 }),
-    volume: toy.integer('volume', 0, 100),
-    maxVolume: toy.integer('maxVolume', 0, 100),
+    volume: toy.integer('volume', VOLUME_RANGE.min, VOLUME_RANGE.max),
+    maxVolume: toy.integer('maxVolume', VOLUME_RANGE.min, VOLUME_RANGE.max),
     // Absent means unlocked, so a welcome from before locks existed still reads.
     locked: toy.has('locked') ? toy.boolean('locked') : false,
   };

@@ -5,8 +5,9 @@ import { DOWNLINK_AUDIO, UPLINK_AUDIO } from './audio-params.js';
 import { CloseCode } from './close-codes.js';
 import { ErrorCode } from './error-codes.js';
 import { HELLO_TIMEOUT_MS } from './handshake.js';
-import { MAX_CONTROL_FRAME_BYTES, parseDeviceMessage, parseGatewayMessage } from './parse-message.js';
+import { MAX_CONTROL_FRAME_BYTES, SECRET_LENGTH, parseDeviceMessage, parseGatewayMessage } from './parse-message.js';
 import { PROTOCOL_VERSION } from './version.js';
+import { VOLUME_RANGE } from './volume.js';
 
 /** The spec in README.md is checked against the code, so the two cannot drift apart silently. */
 const README = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
@@ -46,6 +47,9 @@ t.test('constants quoted in the spec are the code\'s', async (t) => {
   t.match(README, `HELLO_TIMEOUT_MS = ${HELLO_TIMEOUT_MS}`);
   t.match(README, `| Opus | ${UPLINK_AUDIO.sampleRate / 1000} kHz | ${UPLINK_AUDIO.channels} | ${UPLINK_AUDIO.frameMs} ms`);
   t.match(README, `| Opus | ${DOWNLINK_AUDIO.sampleRate / 1000} kHz | ${DOWNLINK_AUDIO.channels} | ${DOWNLINK_AUDIO.frameMs} ms`);
+  t.match(README, `| \`secret\` | ${SECRET_LENGTH.min}..${SECRET_LENGTH.max} characters (\`SECRET_LENGTH\`);`);
+  const volumes = `${VOLUME_RANGE.min}..${VOLUME_RANGE.max}`;
+  t.match(README, `volume: integer ${volumes}, maxVolume: integer ${volumes}, locked: boolean }\` (volumes in \`VOLUME_RANGE\`)`);
 });
 
 t.test('every close code and error code is in its table', async (t) => {

@@ -1,3 +1,7 @@
+import { OPENAI_COMPATIBLE_LLM_DEFAULTS } from './llm/openai-compatible-llm-defaults.js';
+import { OPENAI_STT_DEFAULTS } from './stt/openai-stt-defaults.js';
+import { ELEVENLABS_TTS_DEFAULTS } from './tts/elevenlabs-tts-defaults.js';
+
 /**
  * Which provider serves each stage, read once from the environment under the
  * names users of these services already know. A stage without its key is
@@ -18,9 +22,6 @@ export const OFFLINE_SETTINGS: ProviderSettings = Object.freeze<ProviderSettings
   tts: { kind: 'offline' },
   safety: { kind: 'offline' },
 });
-
-/** ElevenLabs' premade "Jessica": warm and young-sounding; ELEVENLABS_VOICE_ID (or a toy's own voice id) chooses another. */
-export const DEFAULT_ELEVENLABS_VOICE_ID = 'cgSgspJ2msm6clMCkdW9';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -53,12 +54,15 @@ export function providerSettingsFromEnv(env: Env): ProviderSettings {
     tts:
       elevenKey === undefined
         ? { kind: 'offline' }
-        : { kind: 'elevenlabs', apiKey: elevenKey, voiceId: get('ELEVENLABS_VOICE_ID') ?? DEFAULT_ELEVENLABS_VOICE_ID, ...optional('baseUrl', get('ELEVENLABS_BASE_URL')), ...optional('modelId', get('ELEVENLABS_MODEL_ID')) },
+        : { kind: 'elevenlabs', apiKey: elevenKey, voiceId: get('ELEVENLABS_VOICE_ID') ?? ELEVENLABS_TTS_DEFAULTS.voiceId, ...optional('baseUrl', get('ELEVENLABS_BASE_URL')), ...optional('modelId', get('ELEVENLABS_MODEL_ID')) },
     safety: safetyEndpoint !== undefined && safetyKey !== undefined ? { kind: 'azure', endpoint: safetyEndpoint, key: safetyKey } : { kind: 'offline' },
   };
 }
 
-/** One line per stage for the start-up log: what serves it, and for an offline stage, what would change that. Never a key. */
+/**
+ * One line per stage for the start-up log: what serves it, and for an offline stage, what would change that. Never a key.
+ * An unset model or URL is named from the adapter's own defaults, so the line says what the adapter will use.
+ */
 export function describeProviderSettings(settings: ProviderSettings): string[] {
   const host = (url: string | undefined, fallback: string) => {
     try {
@@ -69,13 +73,13 @@ export function describeProviderSettings(settings: ProviderSettings): string[] {
   };
   return [
     settings.stt.kind === 'openai'
-      ? `speech recognition: OpenAI ${settings.stt.model ?? 'whisper-1'} at ${host(settings.stt.baseUrl, 'https://api.openai.com')}`
+      ? `speech recognition: OpenAI ${settings.stt.model ?? OPENAI_STT_DEFAULTS.model} at ${host(settings.stt.baseUrl, OPENAI_STT_DEFAULTS.baseUrl)}`
       : 'speech recognition: offline (pocketsphinx); set OPENAI_API_KEY for OpenAI Whisper',
     settings.llm.kind === 'openai-compatible'
-      ? `language model: ${settings.llm.model ?? 'openai/gpt-oss-120b'} at ${host(settings.llm.baseUrl, 'https://openrouter.ai')}${settings.llm.fallbackModel ? `, falling back to ${settings.llm.fallbackModel}` : ''}`
+      ? `language model: ${settings.llm.model ?? OPENAI_COMPATIBLE_LLM_DEFAULTS.model} at ${host(settings.llm.baseUrl, OPENAI_COMPATIBLE_LLM_DEFAULTS.baseUrl)}${settings.llm.fallbackModel ? `, falling back to ${settings.llm.fallbackModel}` : ''}`
       : 'language model: offline companion; set OPENROUTER_API_KEY for OpenRouter (or OPENROUTER_BASE_URL for a local OpenAI-compatible server)',
     settings.tts.kind === 'elevenlabs'
-      ? `voice: ElevenLabs ${settings.tts.modelId ?? 'eleven_flash_v2_5'} at ${host(settings.tts.baseUrl, 'https://api.elevenlabs.io')} (offline espeak-ng for fallbacks)`
+      ? `voice: ElevenLabs ${settings.tts.modelId ?? ELEVENLABS_TTS_DEFAULTS.modelId} at ${host(settings.tts.baseUrl, ELEVENLABS_TTS_DEFAULTS.baseUrl)} (offline espeak-ng for fallbacks)`
       : 'voice: offline (espeak-ng); set ELEVENLABS_API_KEY for ElevenLabs',
     settings.safety.kind === 'azure'
       ? `safety: local filter, then Azure AI Content Safety at ${host(settings.safety.endpoint, '')}`

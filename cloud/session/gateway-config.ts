@@ -1,4 +1,4 @@
-import { HELLO_TIMEOUT_MS } from '../../protocol/index.js';
+import { DEFAULT_VOLUME, HELLO_TIMEOUT_MS, VOLUME_RANGE } from '../../protocol/index.js';
 import type { PacingOptions } from '../turn/pace-frames.js';
 
 /** Everything the gateway reads at start-up, validated once and frozen. */
@@ -16,9 +16,9 @@ export interface GatewayConfig {
   /** The longest utterance kept, in uplink frames (60 ms each). */
   readonly maxUtteranceFrames: number;
   readonly maxSessions: number;
-  /** The playback volume a device gets while its parent has chosen none, 0..100. */
+  /** The playback volume a device gets while its parent has chosen none, in protocol's VOLUME_RANGE. */
   readonly defaultVolume: number;
-  /** The parent's maximum volume for a device while its parent has chosen none, 0..100. */
+  /** The parent's maximum volume for a device while its parent has chosen none, in VOLUME_RANGE. */
   readonly defaultMaxVolume: number;
   /** How often connected devices' parent settings are re-read, so a change made elsewhere (another process, the dashboard) reaches the toy. */
   readonly settingsPollMs: number;
@@ -38,7 +38,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   downlinkBitrate: 24_000,
   maxUtteranceFrames: 500,
   maxSessions: 500,
-  defaultVolume: 70,
+  defaultVolume: DEFAULT_VOLUME,
   defaultMaxVolume: 85,
   settingsPollMs: 1000,
   turnBudgetMs: 4000,
@@ -71,8 +71,8 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('downlinkBitrate', merged.downlinkBitrate, 6000, 128_000);
   int('maxUtteranceFrames', merged.maxUtteranceFrames, 10, 10_000);
   int('maxSessions', merged.maxSessions, 1, 100_000);
-  int('defaultVolume', merged.defaultVolume, 0, 100);
-  int('defaultMaxVolume', merged.defaultMaxVolume, 0, 100);
+  int('defaultVolume', merged.defaultVolume, VOLUME_RANGE.min, VOLUME_RANGE.max);
+  int('defaultMaxVolume', merged.defaultMaxVolume, VOLUME_RANGE.min, VOLUME_RANGE.max);
   int('settingsPollMs', merged.settingsPollMs, 50, 600_000);
   int('turnBudgetMs', merged.turnBudgetMs, 500, 600_000);
   int('handsFreeIdleMs', merged.handsFreeIdleMs, 1000, 600_000);

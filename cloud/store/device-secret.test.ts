@@ -1,6 +1,9 @@
 import t from 'tap';
+import { SECRET_LENGTH } from '../../protocol/index.js';
 import { ProviderError } from '../providers/provider-error.js';
-import { MAX_SECRET_LENGTH, hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
+import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
+
+const MAX_SECRET_LENGTH = SECRET_LENGTH.max;
 
 t.test('new secrets are 24 random bytes in base64url', async (t) => {
   const secrets = new Set(Array.from({ length: 50 }, newDeviceSecret));

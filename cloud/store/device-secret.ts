@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { SECRET_LENGTH } from '../../protocol/index.js';
 import { ProviderError } from '../providers/provider-error.js';
 
 // Node's default scrypt cost: ~40 ms and 16 MiB per hash on a small server. Generated secrets
@@ -9,8 +10,10 @@ const PARALLEL = 1;
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 
-/** Longer secrets are refused: hashing megabytes per login attempt would be a cheap denial of service. */
-export const MAX_SECRET_LENGTH = 256;
+/** A secret the hello could not carry (protocol's SECRET_LENGTH) is never stored, and a check hashes a stand-in instead of it. */
+function usableLength(secret: string): boolean {
+  return secret.length >= SECRET_LENGTH.min && secret.length <= SECRET_LENGTH.max;
+}
 
 /** A fresh device secret: 24 random bytes as 32 base64url characters. */
 export function newDeviceSecret(): string {
@@ -19,8 +22,8 @@ export function newDeviceSecret(): string {
 
 /** A salted scrypt hash in the form `scrypt$N$r$p$salt$key`, so the cost can rise later without breaking old rows. */
 export async function hashDeviceSecret(secret: string): Promise<string> {
-  if (secret.length === 0 || secret.length > MAX_SECRET_LENGTH) {
-    throw new ProviderError('invalid_secret', `a device secret must be 1 to ${MAX_SECRET_LENGTH} characters`);
+  if (!usableLength(secret)) {
+    throw new ProviderError('invalid_secret', `a device secret must be ${SECRET_LENGTH.min} to ${SECRET_LENGTH.max} characters`);
   }
   const salt = randomBytes(SALT_BYTES);
   const key = await derive(secret, salt, COST, BLOCK_SIZE, PARALLEL, KEY_BYTES);
@@ -33,7 +36,7 @@ export async function hashDeviceSecret(secret: string): Promise<string> {
  */
 export async function verifyDeviceSecret(stored: string | undefined, secret: string): Promise<boolean> {
   const parsed = stored === undefined ? undefined : parse(stored);
-  const usable = secret.length > 0 && secret.length <= MAX_SECRET_LENGTH;
+  const usable = usableLength(secret);
   const target = parsed ?? DUMMY;
   const key = await derive(usable ? secret : 'x', target.salt, target.cost, target.blockSize, target.parallel, target.key.length);
   const equal = timingSafeEqual(key, target.key);

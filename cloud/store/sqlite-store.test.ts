@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import type { Test } from 'tap';
+import { SECRET_LENGTH } from '../../protocol/index.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -267,7 +268,7 @@ t.test('bad input is refused with its own code', async (t) => {
   t.equal((await failure(t, store.listTurns({ limit: 1.5 }))).code, 'invalid_query');
   t.equal((await failure(t, store.addDevice(''))).code, 'invalid_device_id');
   t.equal((await failure(t, store.addDeviceWithSecret('toy-1', ''))).code, 'invalid_secret');
-  t.equal((await failure(t, store.addDeviceWithSecret('toy-1', 'x'.repeat(257)))).code, 'invalid_secret');
+  t.equal((await failure(t, store.addDeviceWithSecret('toy-1', 'x'.repeat(SECRET_LENGTH.max + 1)))).code, 'invalid_secret');
   t.strictSame(await store.listDevices(), [], 'nothing half-registered');
   t.equal(await store.verifyDevice('toy-1', 'x'.repeat(100_000)), false);
 });

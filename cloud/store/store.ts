@@ -1,3 +1,4 @@
+import { VOLUME_RANGE } from '../../protocol/index.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { SafetyVerdict } from '../providers/safety/safety-filter.js';
 
@@ -32,9 +33,9 @@ export interface TurnRecord {
  * so changing a default reaches every toy whose parent has not chosen.
  */
 export interface ParentSettings {
-  /** 0..100 */
+  /** In protocol's VOLUME_RANGE. */
   readonly volume?: number;
-  /** 0..100: the toy never plays louder. */
+  /** In protocol's VOLUME_RANGE: the toy never plays louder. */
   readonly maxVolume?: number;
   readonly locked?: boolean;
 }
@@ -160,7 +161,8 @@ export function settingsProblem(change: Record<string, unknown>): string | undef
   for (const [key, value] of Object.entries(change)) {
     if (value === null) continue;
     if (key === 'volume' || key === 'maxVolume') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) return `${key} must be a whole number from 0 to 100`;
+      const { min, max } = VOLUME_RANGE;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return `${key} must be a whole number from ${min} to ${max}`;
     } else if (key === 'locked') {
       if (typeof value !== 'boolean') return 'locked must be true or false';
     } else return `unknown setting '${key}'`;

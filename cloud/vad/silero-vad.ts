@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { FrameChunker } from '../../audio/frame-chunker.js';
 import { ProviderError } from '../providers/provider-error.js';
-import type { Vad } from './vad.js';
+import { VAD_SAMPLE_RATE, type Vad } from './vad.js';
 
 /** Silero VAD v4 and v5 were trained on 512-sample windows at 16 kHz (32 ms). */
 const WINDOW = 512;
@@ -126,7 +126,7 @@ export class SileroVad implements Vad {
   private closed = false;
 
   constructor(private readonly model: SileroModel) {
-    this.sampleRate = new model.ort.Tensor('int64', BigInt64Array.from([16_000n]), [1]);
+    this.sampleRate = new model.ort.Tensor('int64', BigInt64Array.from([BigInt(VAD_SAMPLE_RATE)]), [1]);
     this.resetState();
   }
 

@@ -1,5 +1,7 @@
-/** Every Vad hears the uplink's own format: 16 kHz mono signed 16-bit PCM. */
-export const VAD_SAMPLE_RATE = 16_000;
+import { UPLINK_AUDIO } from '../../protocol/index.js';
+
+/** Every Vad hears the uplink's own format: mono signed 16-bit PCM at its rate (16 kHz). */
+export const VAD_SAMPLE_RATE = UPLINK_AUDIO.sampleRate;
 
 /**
  * A voice activity detector over one continuous audio stream. It is stateful (a noise floor, a

@@ -3,15 +3,16 @@ import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/
 import { abortError, ProviderError } from '../provider-error.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
 import type { ChatMessage, Llm, LlmRequest } from './llm.js';
+import { OPENAI_COMPATIBLE_LLM_DEFAULTS } from './openai-compatible-llm-defaults.js';
 
 export type ReasoningEffort = 'low' | 'medium' | 'high';
 
 export interface OpenAiCompatibleLlmOptions {
   /** Sent as `Authorization: Bearer`; leave out for a local llama.cpp or Ollama server, which then gets no Authorization header. */
   readonly apiKey?: string;
-  /** Default `https://openrouter.ai/api/v1`; a proxy or `http://127.0.0.1:8080/v1` works the same. */
+  /** Default OpenRouter's (OPENAI_COMPATIBLE_LLM_DEFAULTS); a proxy or `http://127.0.0.1:8080/v1` works the same. */
   readonly baseUrl?: string;
-  /** Default `openai/gpt-oss-120b`. */
+  /** Default OPENAI_COMPATIBLE_LLM_DEFAULTS.model. */
   readonly model?: string;
   /** Tried once when the model fails before saying anything (busy, down, unknown); never once it has started. */
   readonly fallbackModel?: string;
@@ -54,7 +55,7 @@ export class OpenAiCompatibleLlm implements Llm {
 
   constructor(options: OpenAiCompatibleLlmOptions = {}) {
     this.options = options;
-    this.baseUrl = options.baseUrl ?? 'https://openrouter.ai/api/v1';
+    this.baseUrl = options.baseUrl ?? OPENAI_COMPATIBLE_LLM_DEFAULTS.baseUrl;
     const host = new URL(this.baseUrl).hostname;
     this.openRouter = options.openRouter ?? (host === 'openrouter.ai' || host.endsWith('.openrouter.ai'));
     this.name = options.name ?? (this.openRouter ? 'OpenRouter' : 'OpenAI-compatible LLM');
@@ -70,7 +71,7 @@ export class OpenAiCompatibleLlm implements Llm {
   }
 
   async *stream(request: LlmRequest, signal: AbortSignal): AsyncIterable<string> {
-    const models = [this.options.model ?? 'openai/gpt-oss-120b'];
+    const models = [this.options.model ?? OPENAI_COMPATIBLE_LLM_DEFAULTS.model];
     if (this.options.fallbackModel !== undefined) models.push(this.options.fallbackModel);
     for (let attempt = 0; ; attempt++) {
       let spoke = false;

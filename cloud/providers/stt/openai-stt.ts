@@ -4,17 +4,19 @@ import { encodeOggOpus, OPUS_PRE_SKIP } from '../../../audio/ogg-opus.js';
 import { createOpusEncoder } from '../../../audio/opus-codec.js';
 import type { OpusEncoder } from '../../../audio/opus-codec.js';
 import { encodeWav } from '../../../audio/wav-file.js';
+import { UPLINK_AUDIO } from '../../../protocol/index.js';
 import { abortError, ProviderError } from '../provider-error.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
 import { normalizePhrase } from './normalize-phrase.js';
+import { OPENAI_STT_DEFAULTS } from './openai-stt-defaults.js';
 import { SpeechGate } from './speech-gate.js';
 import type { Stt, Transcript } from './stt.js';
 
 export interface OpenAiSttOptions {
   readonly apiKey: string;
-  /** Default https://api.openai.com/v1; a proxy or a compatible server may sit elsewhere. */
+  /** Default OpenAI's own (OPENAI_STT_DEFAULTS); a proxy or a compatible server may sit elsewhere. */
   readonly baseUrl?: string;
-  /** whisper-1 (default), gpt-4o-transcribe or gpt-4o-mini-transcribe (these two are streamed). */
+  /** whisper-1 (the default, OPENAI_STT_DEFAULTS), gpt-4o-transcribe or gpt-4o-mini-transcribe (these two are streamed). */
   readonly model?: string;
   /** ISO-639-1; saying it spares the model guessing from a child's few words. */
   readonly language?: string;
@@ -53,7 +55,8 @@ export interface OpenAiTranscript extends Transcript {
  */
 export const DEFAULT_FORMAT = 'ogg';
 const OPUS_BITRATE = 24_000;
-const SAMPLE_RATE = 16_000;
+// What the gateway decodes the uplink to; uploaded at that rate, so nothing is resampled.
+const SAMPLE_RATE = UPLINK_AUDIO.sampleRate;
 const OPUS_FRAME_MS = 60;
 // Whisper's own no_speech_threshold. Its decoder also wants avg_logprob below -1 before it drops
 // a segment; alone, it also drops the "Thanks for watching!" Whisper invents over a quiet tail.
@@ -94,8 +97,8 @@ export class OpenAiStt implements Stt {
   constructor(options: OpenAiSttOptions) {
     if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') throw new ProviderError('stt_config', 'OpenAiStt needs an apiKey');
     this.apiKey = options.apiKey;
-    this.baseUrl = options.baseUrl ?? 'https://api.openai.com/v1';
-    this.model = options.model ?? 'whisper-1';
+    this.baseUrl = options.baseUrl ?? OPENAI_STT_DEFAULTS.baseUrl;
+    this.model = options.model ?? OPENAI_STT_DEFAULTS.model;
     this.language = options.language ?? 'en';
     this.prompt = options.prompt;
     this.format = options.format ?? DEFAULT_FORMAT;

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UPLINK_AUDIO } from '../../../protocol/index.js';
 import { abortError, ProviderError } from '../provider-error.js';
 import { acousticConfidence } from './acoustic-confidence.js';
 import type { RejectionThresholds } from './acoustic-confidence.js';
@@ -44,7 +45,8 @@ export const DEFAULT_DICTIONARY_PATH = '/usr/share/pocketsphinx/model/en-us/cmud
 // acoustic model fits less well, may need them set again from recordings: hence the option.
 export const DEFAULT_REJECTION: RejectionThresholds = Object.freeze({ minScore: -25, minWordScore: -50 });
 
-const SAMPLE_RATE = 16_000;
+// The gateway decodes the child's audio at the uplink's rate, and the acoustic model is a 16 kHz one.
+const SAMPLE_RATE = UPLINK_AUDIO.sampleRate;
 const NOTHING: Transcript = Object.freeze({ text: '', confidence: 0, rejected: false });
 const TOO_LONG: Transcript = Object.freeze({ text: '', confidence: 0, rejected: true });
 

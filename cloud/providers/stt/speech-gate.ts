@@ -1,13 +1,15 @@
+import { UPLINK_AUDIO } from '../../../protocol/index.js';
+
 export interface SpeechGateOptions {
   /** A 10 ms frame this loud (dB of mean square over full scale 0..90) opens the gate. */
   readonly onsetDb?: number;
   /** Speech swings between syllables and gaps; steady hiss, hum or tones do not. */
   readonly minRangeDb?: number;
-  /** Audio kept from before the gate opened, so the decoder hears the start of the first word. */
+  /** Audio kept from before the gate opened, so the decoder hears the start of the first word. Default one second. */
   readonly prerollSamples?: number;
 }
 
-const FRAME = 160; // 10 ms at 16 kHz, the decoder's own frame
+const FRAME = UPLINK_AUDIO.sampleRate / 100; // 10 ms of the uplink (160 samples at 16 kHz), the decoder's own frame
 const BINS = 91; // 0..90 dB: the loudest 16-bit frame is 90.3 dB
 
 /**
@@ -31,7 +33,7 @@ export class SpeechGate {
   constructor(options: SpeechGateOptions = {}) {
     this.onsetDb = options.onsetDb ?? 40;
     this.minRangeDb = options.minRangeDb ?? 8;
-    this.prerollSamples = options.prerollSamples ?? 16_000;
+    this.prerollSamples = options.prerollSamples ?? UPLINK_AUDIO.sampleRate;
   }
 
   /** True once a loud frame has been seen. */

@@ -15,6 +15,7 @@ import { PcmByteReader } from '../../../audio/pcm-bytes.js';
 import { abortError, ProviderError } from '../provider-error.js';
 import type { ToyVoice } from '../../toy/toy-profile.js';
 import { httpFailure, networkFailure } from '../http/http-failure.js';
+import { ELEVENLABS_TTS_DEFAULTS } from './elevenlabs-tts-defaults.js';
 import type { Tts } from './tts.js';
 
 /** Raw PCM formats: signed 16-bit little-endian mono, nothing to decode. */
@@ -53,11 +54,11 @@ export interface ElevenLabsVoiceSettings {
 
 export interface ElevenLabsTtsOptions {
   readonly apiKey: string;
-  /** The voice for toys whose ToyVoice names no elevenLabsVoiceId. */
+  /** The voice for toys whose ToyVoice names no elevenLabsVoiceId (the gateway gives ELEVENLABS_TTS_DEFAULTS.voiceId unless told). */
   readonly defaultVoiceId: string;
-  /** Default https://api.elevenlabs.io; may carry a path prefix (a proxy). */
+  /** Default ElevenLabs' own (ELEVENLABS_TTS_DEFAULTS); may carry a path prefix (a proxy). */
   readonly baseUrl?: string;
-  /** Default eleven_flash_v2_5, ElevenLabs' lowest-latency model. */
+  /** Default ELEVENLABS_TTS_DEFAULTS.modelId, ElevenLabs' lowest-latency model. */
   readonly modelId?: string;
   /** Default pcm_24000: the downlink rate, so nothing is resampled or decoded. */
   readonly outputFormat?: ElevenLabsPcmFormat;
@@ -99,7 +100,7 @@ export class ElevenLabsTts implements Tts {
     if (rate === undefined) throw new RangeError(`ElevenLabs outputFormat must be one of ${Object.keys(SAMPLE_RATES).join(', ')}, got ${format}`);
     const timeoutMs = options.timeoutMs ?? 5000;
     if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new RangeError(`ElevenLabs timeoutMs must be a positive number, got ${timeoutMs}`);
-    const base = options.baseUrl ?? 'https://api.elevenlabs.io';
+    const base = options.baseUrl ?? ELEVENLABS_TTS_DEFAULTS.baseUrl;
     let parsed: URL;
     try {
       parsed = new URL(base);
@@ -115,7 +116,7 @@ export class ElevenLabsTts implements Tts {
     const query = new URLSearchParams({ output_format: format });
     if (options.enableLogging === false) query.set('enable_logging', 'false');
     this.query = query.toString();
-    this.modelId = options.modelId ?? 'eleven_flash_v2_5';
+    this.modelId = options.modelId ?? ELEVENLABS_TTS_DEFAULTS.modelId;
     this.voiceSettings = options.voiceSettings === undefined ? undefined : snakeCaseSettings(options.voiceSettings);
     this.languageCode = options.languageCode;
     this.timeoutMs = timeoutMs;

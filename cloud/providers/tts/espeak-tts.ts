@@ -1,10 +1,11 @@
 import { speakWithEspeak } from '../../../audio/espeak-speech.js';
+import { DOWNLINK_AUDIO } from '../../../protocol/index.js';
 import { abortError, ProviderError } from '../provider-error.js';
 import type { ToyVoice } from '../../toy/toy-profile.js';
 import type { Tts } from './tts.js';
 
 export interface EspeakTtsOptions {
-  /** The rate of the PCM it streams; default 24000, the downlink rate. */
+  /** The rate of the PCM it streams; default the downlink's (24000), so the gateway encodes it as it comes. */
   readonly sampleRate?: number;
   /** The espeak-ng program; default espeak-ng on the PATH. */
   readonly command?: string;
@@ -17,7 +18,7 @@ export class EspeakTts implements Tts {
   private readonly command: string | undefined;
 
   constructor(options: EspeakTtsOptions = {}) {
-    this.sampleRate = options.sampleRate ?? 24000;
+    this.sampleRate = options.sampleRate ?? DOWNLINK_AUDIO.sampleRate;
     this.command = options.command;
   }
 
