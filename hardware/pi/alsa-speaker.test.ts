@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { speakerContract } from '../contract/speaker-contract.js';
-import { within } from '../contract/within.js';
+import { speakerContract } from '../testing/speaker-contract.js';
+import { within } from '../testing/within.js';
 import { AlsaSpeaker } from './alsa-speaker.js';
-import { eventually, installFakeAplay } from '../fake-aplay.js';
+import { eventually, installFakeAplay } from '../testing/fake-aplay.js';
 
 const hasAplay = spawnSync('aplay', ['--version']).error === undefined;
 const skip = hasAplay ? false : 'aplay is not installed';

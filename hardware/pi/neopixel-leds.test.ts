@@ -1,7 +1,7 @@
 import t from 'tap';
-import { ledsContract } from '../contract/leds-contract.js';
-import { FakePixelStrip } from './fake-pixel-strip.js';
-import { FakeTimers } from './fake-timers.js';
+import { ledsContract } from '../testing/leds-contract.js';
+import { FakePixelStrip } from './testing/fake-pixel-strip.js';
+import { FakeTimers } from './testing/fake-timers.js';
 import { breath, NeopixelLeds, pack } from './neopixel-leds.js';
 import { openWs281xStrip } from './ws281x-strip.js';
 

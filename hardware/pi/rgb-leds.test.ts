@@ -1,7 +1,7 @@
 import t from 'tap';
-import { ledsContract } from '../contract/leds-contract.js';
-import { FakeGpioOutput } from './fake-gpio.js';
-import { FakeTimers } from './fake-timers.js';
+import { ledsContract } from '../testing/leds-contract.js';
+import { FakeGpioOutput } from './testing/fake-gpio.js';
+import { FakeTimers } from './testing/fake-timers.js';
 import { channels, RgbLeds } from './rgb-leds.js';
 
 function setup(options: { activeLow?: boolean } = {}) {

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { within } from '../contract/within.js';
-import { eventually, installFakeAplay } from '../fake-aplay.js';
+import { within } from '../testing/within.js';
+import { eventually, installFakeAplay } from '../testing/fake-aplay.js';
 import { AplayOutput } from './aplay-output.js';
 
 const hasAplay = spawnSync('aplay', ['--version']).error === undefined;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ledsContract } from '../contract/leds-contract.js';
+import { ledsContract } from '../testing/leds-contract.js';
 import type { LedPattern } from '../leds.js';
 import { RecordingLeds } from './recording-leds.js';
 

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { decodeWav } from '../../audio/wav-file.js';
-import { speakerContract } from '../contract/speaker-contract.js';
-import { within } from '../contract/within.js';
-import { FakeClock } from './fake-clock.js';
+import { speakerContract } from '../testing/speaker-contract.js';
+import { within } from '../testing/within.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { SimSpeaker } from './sim-speaker.js';
 import type { SoundCardProbe } from '../sound-card.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ledsContract } from '../contract/leds-contract.js';
+import { ledsContract } from '../testing/leds-contract.js';
 import { TerminalLeds } from './terminal-leds.js';
 import type { LedOutput } from './terminal-leds.js';
 
