@@ -28,7 +28,7 @@ import { joinFlagValues } from './join-flag-values.js';
  * gateway's metrics showing where that overhead goes.
  */
 
-const HELP = `node dist/bench/latency.js [options]
+const HELP = `node dist-bench/bench/latency.js [options]
 
   --devices N[,N...]        simulated devices at once, one run per count (default 1,100)
   --turns N                 measured turns per device (default 30 with one device, 10 with more)

