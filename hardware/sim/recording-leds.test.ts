@@ -3,7 +3,10 @@ import { ledsContract } from '../testing/leds-contract.js';
 import type { LedPattern } from '../leds.js';
 import { RecordingLeds } from './recording-leds.js';
 
-ledsContract(t, 'RecordingLeds', () => new RecordingLeds());
+ledsContract(t, 'RecordingLeds', () => {
+  const leds = new RecordingLeds();
+  return { leds, shown: () => leds.current };
+});
 
 const pattern = (name: string): LedPattern => ({ name, color: [0, 255, 0], animation: 'solid' });
 
