@@ -24,7 +24,7 @@ import { percentile } from './percentile.js';
  * configuration and is added in the printout, not measured here.
  */
 
-const HELP = `node dist/bench/barge-in.js [--rounds N] [--debounce-ms D] [--poll-ms P]
+const HELP = `node dist-bench/bench/barge-in.js [--rounds N] [--debounce-ms D] [--poll-ms P]
 
   --rounds N        barge-ins to measure (default 50)
   --debounce-ms D   the GPIO button's debounce, added to the total (default 30)

@@ -1,5 +1,5 @@
-import { simulatedTokens } from '../cloud/providers/simulated/simulated-llm.js';
-import type { SimulatedLatencies } from '../cloud/providers/simulated/simulated-latencies.js';
+import { simulatedTokens } from '../cloud/providers/testing/simulated/simulated-llm.js';
+import type { SimulatedLatencies } from '../cloud/providers/testing/simulated/simulated-latencies.js';
 import { splitSentences } from '../cloud/turn/sentence-splitter.js';
 import { FIRST_CHUNK_COMMA_WORDS } from '../cloud/turn/turn-pipeline.js';
 

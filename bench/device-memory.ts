@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { percentile } from './percentile.js';
 
 const PRODUCTION_FLAGS = DEVICE_V8_FLAGS.join(' ');
 
-const HELP = `node dist/bench/device-memory.js [options]
+const HELP = `node dist-bench/bench/device-memory.js [options]   (after npm run build and npm run build:bench)
 
   --turns N          scripted turns per run (default 1000)
   --quick            50 turns, sampled every 5, warm-up 10, one run with the production
@@ -38,7 +39,9 @@ const DEVICE_ID = 'bench-toy';
 /** A child that says nothing for this long is stuck: every turn reports well within it. */
 const SILENCE_LIMIT_MS = 90_000;
 
-const mainJs = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+// The gateway is the product build's (dist/, from the repository's root two folders up), not
+// the copy of its modules this bench's own build holds; the device helper is this bench's.
+const mainJs = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const deviceJs = fileURLToPath(new URL('./device-memory-device.js', import.meta.url));
 
 interface RunOptions {
@@ -322,6 +325,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: build the product first (npm run build)`);
   const turns = values.turns !== undefined ? positive('turns', values.turns, true) : values.quick ? 50 : 1000;
   const speed = positive('speed', values.speed, false);
   const sampleEvery =

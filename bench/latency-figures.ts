@@ -1,4 +1,4 @@
-import type { SimulatedLatencies } from '../cloud/providers/simulated/simulated-latencies.js';
+import type { SimulatedLatencies } from '../cloud/providers/testing/simulated/simulated-latencies.js';
 import type { CriticalPath } from './critical-path.js';
 import type { DeviceTurn } from './latency-device.js';
 import { percentile } from './percentile.js';

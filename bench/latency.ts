@@ -7,8 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createOpusEncoder } from '../audio/opus-codec.js';
-import { DEFAULT_SIMULATED_LATENCIES, type SimulatedLatencies } from '../cloud/providers/simulated/simulated-latencies.js';
-import { simulatedSpeech } from '../cloud/providers/simulated/simulated-speech.js';
+import { DEFAULT_SIMULATED_LATENCIES, type SimulatedLatencies } from '../cloud/providers/testing/simulated/simulated-latencies.js';
+import { simulatedSpeech } from '../cloud/providers/testing/simulated/simulated-speech.js';
 import { normalizePhrase } from '../cloud/providers/stt/normalize-phrase.js';
 import { SqliteStore } from '../cloud/store/sqlite-store.js';
 import { UPLINK_AUDIO, frameSamples } from '../protocol/index.js';
@@ -28,7 +28,7 @@ import { joinFlagValues } from './join-flag-values.js';
  * gateway's metrics showing where that overhead goes.
  */
 
-const HELP = `node dist/bench/latency.js [options]
+const HELP = `node dist-bench/bench/latency.js [options]
 
   --devices N[,N...]        simulated devices at once, one run per count (default 1,100)
   --turns N                 measured turns per device (default 30 with one device, 10 with more)

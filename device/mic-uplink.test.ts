@@ -1,5 +1,5 @@
 import t from 'tap';
-import { within } from '../hardware/contract/within.js';
+import { within } from '../hardware/testing/within.js';
 import type { AudioFrame } from '../protocol/index.js';
 import { MicUplink, type PacketSource, type UplinkTurn } from './mic-uplink.js';
 

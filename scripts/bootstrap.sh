@@ -52,8 +52,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 # --- compiled JavaScript ----------------------------------------------------------
-if [ ! -f dist/.built ] || [ -n "$(find protocol log audio hardware device cloud cli bench tsconfig.json tsconfig.build.json package.json -newer dist/.built \( -name '*.ts' -o -name '*.json' \) 2>/dev/null | head -1)" ]; then
+# Only the product (tsconfig.build.json): the benches build apart, with npm run build:bench.
+# dist/ is emptied first because tsc never deletes what an earlier build emitted (a moved
+# or removed file, test support from before it was left out).
+if [ ! -f dist/.built ] || [ -n "$(find protocol log audio hardware device cloud cli tsconfig.json tsconfig.build.json package.json -newer dist/.built \( -name '*.ts' -o -name '*.json' \) 2>/dev/null | head -1)" ]; then
   say "compiling TypeScript"
+  rm -rf dist
   npx --no-install tsc -p tsconfig.build.json
   touch dist/.built
 fi

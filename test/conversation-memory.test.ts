@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FakeChatCompletions } from '../cloud/providers/llm/fake-chat-completions.js';
+import { FakeChatCompletions } from '../cloud/providers/llm/testing/fake-chat-completions.js';
 import { OFFLINE_SETTINGS } from '../cloud/providers/provider-settings.js';
 import { deviceConfig } from '../device/device-config.js';
 import { startDevice } from '../device/device-main.js';

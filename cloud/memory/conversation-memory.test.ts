@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { ConversationMemory, withSummary, type ConversationMemoryOptions, type Summarize } from './conversation-memory.js';
 import { ProviderError } from '../providers/provider-error.js';
-import { MemoryStore } from '../store/memory-store.js';
+import { MemoryStore } from '../store/testing/memory-store.js';
 import type { Conversation, ConversationMessage, Store } from '../store/store.js';
 import { estimateMessagesTokens, estimateTokens } from './token-estimate.js';
 

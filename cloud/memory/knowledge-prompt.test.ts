@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { knowledgeFacts, knowledgeSection, withKnowledge } from './knowledge-prompt.js';
-import { MemoryStore } from '../store/memory-store.js';
+import { MemoryStore } from '../store/testing/memory-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_TOY } from '../toy/toy-profile.js';

@@ -2,12 +2,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
-import { fillStore } from './fill-store.js';
+import { fillStore } from './testing/fill-store.js';
 import { replayFallback } from './replay-fallback.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { SqliteStoreOptions } from './sqlite-store.js';
 import type { TurnRecord } from './store.js';
-import { sampleTurn } from './store-contract.js';
+import { sampleTurn } from './testing/store-contract.js';
 import { fallbackPathFor } from './turn-log.js';
 import type { LogLevel } from '../../log/log.js';
 

@@ -8,8 +8,8 @@ import { SECRET_LENGTH } from '../../protocol/index.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteStore } from './sqlite-store.js';
-import { fillStore } from './fill-store.js';
-import { SAMPLE_FACTS, sampleTurn, storeContract } from './store-contract.js';
+import { fillStore } from './testing/fill-store.js';
+import { SAMPLE_FACTS, sampleTurn, storeContract } from './testing/store-contract.js';
 
 const contractDir = t.testdir();
 let contractFiles = 0;

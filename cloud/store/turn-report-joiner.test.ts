@@ -1,5 +1,5 @@
 import t from 'tap';
-import { sampleTurn } from './store-contract.js';
+import { sampleTurn } from './testing/store-contract.js';
 import type { TurnRecord } from './store.js';
 import { TurnReportJoiner } from './turn-report-joiner.js';
 

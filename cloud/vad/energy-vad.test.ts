@@ -1,9 +1,9 @@
 import t from 'tap';
 import { EnergyVad } from './energy-vad.js';
-import { makeNoise } from './scene/make-noise.js';
-import { mixScene } from './scene/mix-scene.js';
-import { speakPhrase } from './scene/speak-phrase.js';
-import { framewise, vadContract } from './vad-contract.js';
+import { makeNoise } from './testing/scene/make-noise.js';
+import { mixScene } from './testing/scene/mix-scene.js';
+import { speakPhrase } from './testing/scene/speak-phrase.js';
+import { framewise, vadContract } from './testing/vad-contract.js';
 
 const SECOND = 16_000;
 

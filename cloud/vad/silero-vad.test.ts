@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadSileroVad } from './silero-vad.js';
-import { vadContract } from './vad-contract.js';
+import { vadContract } from './testing/vad-contract.js';
 
 /**
  * Silero is optional: the project does not install it. Its contract runs when the packages

@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import { EnergyVad } from './energy-vad.js';
-import { makeNoise, seededUniform } from './scene/make-noise.js';
-import { mixScene } from './scene/mix-scene.js';
-import { speakPhrase } from './scene/speak-phrase.js';
+import { makeNoise, seededUniform } from './testing/scene/make-noise.js';
+import { mixScene } from './testing/scene/mix-scene.js';
+import { speakPhrase } from './testing/scene/speak-phrase.js';
 import { TurnEndpointer, type EndpointEvent, type TurnEndpointerOptions } from './turn-endpointer.js';
 import type { Vad } from './vad.js';
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import t from 'tap';
-import { microphoneContract } from '../contract/microphone-contract.js';
+import { microphoneContract } from '../testing/microphone-contract.js';
 import { AlsaMicrophone, hasCaptureDevice } from './alsa-microphone.js';
 
 const hasArecord = spawnSync('arecord', ['--version']).error === undefined;

@@ -1,22 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { speakerContract } from '../contract/speaker-contract.js';
-import { within } from '../contract/within.js';
+import { speakerContract } from '../testing/speaker-contract.js';
+import { within } from '../testing/within.js';
 import { AlsaSpeaker } from './alsa-speaker.js';
-import { eventually, installFakeAplay } from '../fake-aplay.js';
+import { eventually, installFakeAplay } from '../testing/fake-aplay.js';
+import { filePluginCard } from '../testing/file-plugin-card.js';
+import { readRawSamples } from '../testing/read-raw-samples.js';
 
 const hasAplay = spawnSync('aplay', ['--version']).error === undefined;
 const skip = hasAplay ? false : 'aplay is not installed';
 
-function readSamples(bytes: Buffer): number[] {
-  return Array.from({ length: Math.floor(bytes.length / 2) }, (_, i) => bytes.readInt16LE(i * 2));
-}
-
 // ALSA's 'file' plugin stands in for the card: aplay writes the raw samples to a file.
-if (hasAplay) speakerContract(t, "AlsaSpeaker on ALSA's file plugin", () => new AlsaSpeaker({ sampleRate: 24000, device: `file:${join(t.testdir({}), 'out.raw')},raw` }));
-else t.test('AlsaSpeaker contract', { skip }, () => undefined);
+if (hasAplay) {
+  speakerContract(t, "AlsaSpeaker on ALSA's file plugin", (dir) => {
+    const card = filePluginCard(dir);
+    return { speaker: new AlsaSpeaker({ sampleRate: 24000, device: card.device }), played: card.played };
+  });
+} else t.test('AlsaSpeaker contract', { skip }, () => undefined);
 
 t.test('what is written reaches ALSA, in order, by the time drain resolves', { skip }, async (t) => {
   const raw = join(t.testdir({}), 'out.raw');
@@ -26,7 +27,7 @@ t.test('what is written reaches ALSA, in order, by the time drain resolves', { s
   await speaker.write(pcm.subarray(0, 1000));
   await speaker.write(pcm.subarray(1000));
   await within(speaker.drain(), 5000, 'drain');
-  t.same(readSamples(await readFile(raw)).slice(0, 4000), Array.from(pcm));
+  t.same(Array.from((await readRawSamples(raw)).subarray(0, 4000)), Array.from(pcm));
 });
 
 t.test('a write during drain waits for it, then starts a new aplay', { skip }, async (t) => {
@@ -38,7 +39,7 @@ t.test('a write during drain waits for it, then starts a new aplay', { skip }, a
   await speaker.write(new Int16Array(1600).fill(2));
   await draining;
   await speaker.drain();
-  t.equal(readSamples(await readFile(raw))[0], 2, 'the file was started again by the second process');
+  t.equal((await readRawSamples(raw))[0], 2, 'the file was started again by the second process');
 });
 
 t.test('a device that does not exist rejects with speaker_unavailable naming it', { skip }, async (t) => {

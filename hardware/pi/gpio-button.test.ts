@@ -1,8 +1,8 @@
 import t from 'tap';
 import type { ButtonEvent } from '../button.js';
-import { buttonContract } from '../contract/button-contract.js';
-import { FakeGpioInput } from './fake-gpio.js';
-import { FakeTimers } from './fake-timers.js';
+import { buttonContract } from '../testing/button-contract.js';
+import { FakeGpioInput } from './testing/fake-gpio.js';
+import { FakeTimers } from './testing/fake-timers.js';
 import { GpioButton } from './gpio-button.js';
 
 const PRESSED = 0;

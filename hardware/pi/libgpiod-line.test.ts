@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import t from 'tap';
-import { FakeTimers } from './fake-timers.js';
+import { FakeTimers } from './testing/fake-timers.js';
 import { openLibgpiodInput, openLibgpiodOutput } from './libgpiod-line.js';
 
 /** A stand-in for node-libgpiod's Chip and Line, recording what the driver asks of it. */

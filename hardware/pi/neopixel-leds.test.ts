@@ -1,13 +1,25 @@
 import t from 'tap';
-import { ledsContract } from '../contract/leds-contract.js';
-import { FakePixelStrip } from './fake-pixel-strip.js';
-import { FakeTimers } from './fake-timers.js';
+import { ledsContract } from '../testing/leds-contract.js';
+import { FakePixelStrip } from './testing/fake-pixel-strip.js';
+import { FakeTimers } from './testing/fake-timers.js';
 import { breath, NeopixelLeds, pack } from './neopixel-leds.js';
 import { openWs281xStrip } from './ws281x-strip.js';
 
-ledsContract(t, 'NeopixelLeds on a fake strip', () => new NeopixelLeds({ strip: new FakePixelStrip(), count: 12, timers: new FakeTimers() }));
+ledsContract(t, 'NeopixelLeds on a fake strip', () => {
+  const strip = new FakePixelStrip();
+  const timers = new FakeTimers();
+  // Five seconds of animation first: a pattern whose timer was left running draws over the last one.
+  const shown = () => {
+    timers.advance(5000);
+    return strip.last;
+  };
+  return { leds: new NeopixelLeds({ strip, count: 12, timers }), shown };
+});
 // With real timers too: the animation must stop on close (or the test would hang).
-ledsContract(t, 'NeopixelLeds on real timers', () => new NeopixelLeds({ strip: new FakePixelStrip(), count: 12 }));
+ledsContract(t, 'NeopixelLeds on real timers', () => {
+  const strip = new FakePixelStrip();
+  return { leds: new NeopixelLeds({ strip, count: 12 }), shown: () => strip.last };
+});
 
 function setup(count = 4) {
   const strip = new FakePixelStrip();

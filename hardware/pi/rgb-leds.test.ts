@@ -1,7 +1,7 @@
 import t from 'tap';
-import { ledsContract } from '../contract/leds-contract.js';
-import { FakeGpioOutput } from './fake-gpio.js';
-import { FakeTimers } from './fake-timers.js';
+import { ledsContract } from '../testing/leds-contract.js';
+import { FakeGpioOutput } from './testing/fake-gpio.js';
+import { FakeTimers } from './testing/fake-timers.js';
 import { channels, RgbLeds } from './rgb-leds.js';
 
 function setup(options: { activeLow?: boolean } = {}) {
@@ -14,8 +14,19 @@ function setup(options: { activeLow?: boolean } = {}) {
   return { red, green, blue, timers, leds, levels };
 }
 
-ledsContract(t, 'RgbLeds on fake lines', () => setup().leds);
-ledsContract(t, 'RgbLeds on real timers', () => new RgbLeds({ red: new FakeGpioOutput(), green: new FakeGpioOutput(), blue: new FakeGpioOutput() }));
+ledsContract(t, 'RgbLeds on fake lines', () => {
+  const { timers, leds, levels } = setup();
+  // Five seconds of animation first: a pattern whose timer was left running toggles the lines.
+  const shown = () => {
+    timers.advance(5000);
+    return levels();
+  };
+  return { leds, shown };
+});
+ledsContract(t, 'RgbLeds on real timers', () => {
+  const [red, green, blue] = [new FakeGpioOutput(), new FakeGpioOutput(), new FakeGpioOutput()];
+  return { leds: new RgbLeds({ red, green, blue }), shown: () => [red.value, green.value, blue.value] };
+});
 
 t.test('colours reduce to the channels at least half as bright as the brightest', async (t) => {
   t.same(channels([0, 0, 0]), [false, false, false]);

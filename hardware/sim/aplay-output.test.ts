@@ -1,16 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { within } from '../contract/within.js';
-import { eventually, installFakeAplay } from '../fake-aplay.js';
+import { within } from '../testing/within.js';
+import { eventually, installFakeAplay } from '../testing/fake-aplay.js';
+import { readRawSamples } from '../testing/read-raw-samples.js';
 import { AplayOutput } from './aplay-output.js';
 
 const hasAplay = spawnSync('aplay', ['--version']).error === undefined;
-
-function readSamples(bytes: Buffer): number[] {
-  return Array.from({ length: Math.floor(bytes.length / 2) }, (_, i) => bytes.readInt16LE(i * 2));
-}
 
 t.test('plays through ALSA (its file plugin standing in for a card)', { skip: hasAplay ? false : 'aplay is not installed' }, async (t) => {
   const raw = join(t.testdir({}), 'out.raw');
@@ -20,7 +16,7 @@ t.test('plays through ALSA (its file plugin standing in for a card)', { skip: ha
   await output.write(pcm.subarray(1000));
   await output.finish();
   t.equal(output.error, undefined);
-  t.same(readSamples(await readFile(raw)).slice(0, 4000), Array.from(pcm));
+  t.same(Array.from((await readRawSamples(raw)).subarray(0, 4000)), Array.from(pcm));
 });
 
 t.test('a device that does not exist disables the output without throwing', { skip: hasAplay ? false : 'aplay is not installed' }, async (t) => {
@@ -44,7 +40,7 @@ t.test('stop cuts the process and the next write starts a new one', { skip: hasA
   await output.write(new Int16Array(1600).fill(2));
   await output.finish();
   t.equal(output.error, undefined, 'a stop is not a failure');
-  const samples = readSamples(await readFile(raw));
+  const samples = await readRawSamples(raw);
   t.equal(samples[0], 2, 'the file was started again by the new process');
 });
 

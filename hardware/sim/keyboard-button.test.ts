@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import t from 'tap';
 import type { ButtonEvent } from '../button.js';
-import { buttonContract } from '../contract/button-contract.js';
+import { buttonContract } from '../testing/button-contract.js';
 import { KeyboardButton } from './keyboard-button.js';
 import type { KeyInput, KeyTimers } from './keyboard-button.js';
 

@@ -1,9 +1,12 @@
 import t from 'tap';
-import { ledsContract } from '../contract/leds-contract.js';
+import { ledsContract } from '../testing/leds-contract.js';
 import type { LedPattern } from '../leds.js';
 import { RecordingLeds } from './recording-leds.js';
 
-ledsContract(t, 'RecordingLeds', () => new RecordingLeds());
+ledsContract(t, 'RecordingLeds', () => {
+  const leds = new RecordingLeds();
+  return { leds, shown: () => leds.current };
+});
 
 const pattern = (name: string): LedPattern => ({ name, color: [0, 255, 0], animation: 'solid' });
 

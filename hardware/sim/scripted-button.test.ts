@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { ButtonEvent } from '../button.js';
-import { buttonContract } from '../contract/button-contract.js';
+import { buttonContract } from '../testing/button-contract.js';
 import { ScriptedButton } from './scripted-button.js';
 
 buttonContract(t, 'ScriptedButton', () => {

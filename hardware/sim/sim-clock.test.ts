@@ -1,6 +1,6 @@
 import t from 'tap';
-import { within } from '../contract/within.js';
-import { FakeClock } from './fake-clock.js';
+import { within } from '../testing/within.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { realClock, sleepUntil } from './sim-clock.js';
 import type { SimClock } from './sim-clock.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ledsContract } from '../contract/leds-contract.js';
+import { ledsContract } from '../testing/leds-contract.js';
 import { TerminalLeds } from './terminal-leds.js';
 import type { LedOutput } from './terminal-leds.js';
 
@@ -13,8 +13,10 @@ class FakeOutput implements LedOutput {
   }
 }
 
-ledsContract(t, 'TerminalLeds on a TTY', () => new TerminalLeds({ output: new FakeOutput(true) }));
-ledsContract(t, 'TerminalLeds on a pipe', () => new TerminalLeds({ output: new FakeOutput(false) }));
+// What shows is the last line written.
+const onOutput = (output: FakeOutput) => ({ leds: new TerminalLeds({ output }), shown: () => output.text.split('\n').at(-2) });
+ledsContract(t, 'TerminalLeds on a TTY', () => onOutput(new FakeOutput(true)));
+ledsContract(t, 'TerminalLeds on a pipe', () => onOutput(new FakeOutput(false)));
 
 t.test('a TTY gets a 24-bit coloured dot, the name and the animation', async (t) => {
   const output = new FakeOutput(true);

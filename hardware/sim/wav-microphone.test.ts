@@ -2,9 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { encodeWav } from '../../audio/wav-file.js';
-import { microphoneContract } from '../contract/microphone-contract.js';
-import { within } from '../contract/within.js';
-import { FakeClock } from './fake-clock.js';
+import { microphoneContract } from '../testing/microphone-contract.js';
+import { within } from '../testing/within.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { WavMicrophone } from './wav-microphone.js';
 
 const SPEED = 20;

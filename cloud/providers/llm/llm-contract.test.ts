@@ -1,9 +1,9 @@
 import t from 'tap';
-import { FakeChatCompletions } from './fake-chat-completions.js';
-import { llmContract } from './llm-contract.js';
+import { FakeChatCompletions } from './testing/fake-chat-completions.js';
+import { llmContract } from './testing/llm-contract.js';
 import { OfflineCompanion } from './offline-companion.js';
 import { OpenAiCompatibleLlm } from './openai-compatible-llm.js';
-import { SimulatedLlm } from '../simulated/simulated-llm.js';
+import { SimulatedLlm } from '../testing/simulated/simulated-llm.js';
 
 llmContract(t, 'OfflineCompanion', async () => ({ llm: new OfflineCompanion() }));
 

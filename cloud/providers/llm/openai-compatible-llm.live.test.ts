@@ -1,5 +1,5 @@
 import t from 'tap';
-import { childRequest } from './llm-contract.js';
+import { childRequest } from './testing/llm-contract.js';
 import { OpenAiCompatibleLlm } from './openai-compatible-llm.js';
 
 // Talks to the real OpenRouter, so it needs a key and the network: run it on purpose with

@@ -2,9 +2,9 @@ import { inspect } from 'node:util';
 import t from 'tap';
 import type { Test } from 'tap';
 import { ProviderError } from '../provider-error.js';
-import { FakeChatCompletions } from './fake-chat-completions.js';
-import type { ChatAnswer, FakeChatCompletionsOptions } from './fake-chat-completions.js';
-import { childRequest } from './llm-contract.js';
+import { FakeChatCompletions } from './testing/fake-chat-completions.js';
+import type { ChatAnswer, FakeChatCompletionsOptions } from './testing/fake-chat-completions.js';
+import { childRequest } from './testing/llm-contract.js';
 import { OpenAiCompatibleLlm } from './openai-compatible-llm.js';
 import type { OpenAiCompatibleLlmOptions } from './openai-compatible-llm.js';
 

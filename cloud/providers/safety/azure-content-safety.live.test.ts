@@ -1,6 +1,6 @@
 import t from 'tap';
 import { AzureContentSafety } from './azure-content-safety.js';
-import { safetyContract } from './safety-contract.js';
+import { safetyContract } from './testing/safety-contract.js';
 
 // The only place this filter's configuration comes from the environment: a live test asks for it.
 const endpoint = process.env.CONTENT_SAFETY_ENDPOINT;

@@ -11,8 +11,8 @@ import {
   piecesOf,
 } from './azure-content-safety.js';
 import type { AzureCategory, AzureContentSafetyOptions } from './azure-content-safety.js';
-import { FakeContentSafety } from './fake-content-safety.js';
-import type { AzureTextCategory, FakeContentSafetyOptions, FakeScript } from './fake-content-safety.js';
+import { FakeContentSafety } from './testing/fake-content-safety.js';
+import type { AzureTextCategory, FakeContentSafetyOptions, FakeScript } from './testing/fake-content-safety.js';
 
 const KEY = 'k3y-0f-the-t0y-resource-must-never-leak';
 const never = new AbortController().signal;

@@ -1,8 +1,8 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { AzureContentSafety } from './azure-content-safety.js';
-import { FAKE_KEY, FakeContentSafety, defaultScript } from './fake-content-safety.js';
-import type { FakeContentSafetyOptions } from './fake-content-safety.js';
+import { FAKE_KEY, FakeContentSafety, defaultScript } from './testing/fake-content-safety.js';
+import type { FakeContentSafetyOptions } from './testing/fake-content-safety.js';
 import { LayeredSafetyFilter } from './layered-safety-filter.js';
 import { LocalSafetyFilter } from './local-safety-filter.js';
 

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { AzureContentSafety } from './azure-content-safety.js';
-import { FAKE_KEY, FakeContentSafety } from './fake-content-safety.js';
+import { FAKE_KEY, FakeContentSafety } from './testing/fake-content-safety.js';
 import { LayeredSafetyFilter } from './layered-safety-filter.js';
 import { LocalSafetyFilter } from './local-safety-filter.js';
-import { safetyContract } from './safety-contract.js';
-import { SimulatedSafety } from '../simulated/simulated-safety.js';
+import { safetyContract } from './testing/safety-contract.js';
+import { SimulatedSafety } from '../testing/simulated/simulated-safety.js';
 import type { Test } from 'tap';
 
 async function azure(t: Test): Promise<AzureContentSafety> {

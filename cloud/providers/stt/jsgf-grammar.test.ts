@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ARPABET_PHONES, buildPhoneLoopGrammar, buildPhraseGrammar, phraseWords } from './jsgf-grammar.js';
 import { lookupPronunciations } from './lookup-pronunciations.js';
-import { COMPANION_PHRASES } from './fixtures/companion-phrases.js';
+import { COMPANION_PHRASES } from './testing/fixtures/companion-phrases.js';
 import { DEFAULT_DICTIONARY_PATH } from './pocketsphinx-stt.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'jsgf-grammar-test-'));

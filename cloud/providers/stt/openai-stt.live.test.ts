@@ -1,5 +1,5 @@
 import t from 'tap';
-import { spokenAudio, streamOf } from './fixtures/spoken-audio.js';
+import { spokenAudio, streamOf } from './testing/fixtures/spoken-audio.js';
 import { OpenAiStt } from './openai-stt.js';
 
 // Talks to the real API and costs a little money: runs only when asked, with a key.

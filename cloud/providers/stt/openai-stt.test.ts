@@ -4,8 +4,8 @@ import t from 'tap';
 import { createOpusDecoder } from '../../../audio/opus-codec.js';
 import { decodeWav } from '../../../audio/wav-file.js';
 import { ProviderError } from '../provider-error.js';
-import { FakeOpenAiTranscriptions } from './fake-openai-transcriptions.js';
-import { spokenAudio, streamOf } from './fixtures/spoken-audio.js';
+import { FakeOpenAiTranscriptions } from './testing/fake-openai-transcriptions.js';
+import { spokenAudio, streamOf } from './testing/fixtures/spoken-audio.js';
 import { fromSegments, OpenAiStt } from './openai-stt.js';
 import type { OpenAiSttOptions } from './openai-stt.js';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ProviderError } from '../provider-error.js';
-import { COMPANION_PHRASES } from './fixtures/companion-phrases.js';
-import { spokenAudio, streamOf, whiteNoise } from './fixtures/spoken-audio.js';
+import { COMPANION_PHRASES } from './testing/fixtures/companion-phrases.js';
+import { spokenAudio, streamOf, whiteNoise } from './testing/fixtures/spoken-audio.js';
 import { PocketsphinxStt } from './pocketsphinx-stt.js';
 import type { PocketsphinxSttOptions } from './pocketsphinx-stt.js';
 

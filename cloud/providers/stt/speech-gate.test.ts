@@ -1,5 +1,5 @@
 import t from 'tap';
-import { whiteNoise } from './fixtures/spoken-audio.js';
+import { whiteNoise } from './testing/fixtures/spoken-audio.js';
 import { SpeechGate } from './speech-gate.js';
 
 /** 10 ms frames alternating loud and quiet, like syllables and the gaps between them. */

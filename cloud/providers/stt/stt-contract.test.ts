@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
-import { FakeOpenAiTranscriptions } from './fake-openai-transcriptions.js';
-import { COMPANION_PHRASES } from './fixtures/companion-phrases.js';
-import { spokenAudio } from './fixtures/spoken-audio.js';
+import { FakeOpenAiTranscriptions } from './testing/fake-openai-transcriptions.js';
+import { COMPANION_PHRASES } from './testing/fixtures/companion-phrases.js';
+import { spokenAudio } from './testing/fixtures/spoken-audio.js';
 import { OpenAiStt } from './openai-stt.js';
 import { PocketsphinxStt } from './pocketsphinx-stt.js';
-import { SimulatedStt } from '../simulated/simulated-stt.js';
-import { simulatedSpeech } from '../simulated/simulated-speech.js';
-import { sttContract } from './stt-contract.js';
+import { SimulatedStt } from '../testing/simulated/simulated-stt.js';
+import { simulatedSpeech } from '../testing/simulated/simulated-speech.js';
+import { sttContract } from './testing/stt-contract.js';
 
 sttContract(t, 'PocketsphinxStt', async () => {
   const stt = new PocketsphinxStt({ phrases: COMPANION_PHRASES, warn: () => {} });

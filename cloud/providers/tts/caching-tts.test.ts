@@ -2,7 +2,7 @@ import t from 'tap';
 import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import { CachingTts } from './caching-tts.js';
 import type { Tts } from './tts.js';
-import { ttsContract } from './tts-contract.js';
+import { ttsContract } from './testing/tts-contract.js';
 import { EspeakTts } from './espeak-tts.js';
 
 /** A voice that counts its work and speaks a tone 0.1 s per word. */

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import { ProviderError } from '../provider-error.js';
 import { DEFAULT_TOY } from '../../toy/toy-profile.js';
 import { ElevenLabsTts, type ElevenLabsTtsOptions } from './elevenlabs-tts.js';
-import { FakeElevenLabs, type FakeElevenLabsOptions } from './fake-elevenlabs.js';
+import { FakeElevenLabs, type FakeElevenLabsOptions } from './testing/fake-elevenlabs.js';
 
 const voice = DEFAULT_TOY.voice;
 const live = () => new AbortController().signal;

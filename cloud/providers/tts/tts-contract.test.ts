@@ -1,9 +1,9 @@
 import t from 'tap';
 import { ElevenLabsTts } from './elevenlabs-tts.js';
 import { EspeakTts } from './espeak-tts.js';
-import { FakeElevenLabs } from './fake-elevenlabs.js';
-import { SimulatedTts } from '../simulated/simulated-tts.js';
-import { ttsContract } from './tts-contract.js';
+import { FakeElevenLabs } from './testing/fake-elevenlabs.js';
+import { SimulatedTts } from '../testing/simulated/simulated-tts.js';
+import { ttsContract } from './testing/tts-contract.js';
 
 ttsContract(t, 'EspeakTts', async () => ({ tts: new EspeakTts() }));
 
