@@ -107,6 +107,8 @@ t.test('a toy welcomed as locked refuses turns until its parent unlocks it', asy
   await device.next((m) => m.type === 'welcome');
   device.send({ type: 'listen', state: 'start', turn: 1, mode: 'push' });
   t.match(await device.error(ErrorCode.Locked), { turn: 1 });
+  device.send({ type: 'listen', state: 'start', turn: 5, mode: 'hands_free' });
+  t.match(await device.next((m) => m.type === 'error' && m.turn === 5), { code: ErrorCode.Locked }, 'the lock is the answer, before the missing capability');
   sessions[0]?.applySettings({});
   t.match(await device.next((m) => m.type === 'settings'), { toy: { locked: false } });
   device.send({ type: 'listen', state: 'start', turn: 2, mode: 'push' });

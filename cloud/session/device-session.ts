@@ -109,6 +109,10 @@ export class DeviceSession {
       run: (turn, ended) => this.runner.start(turn, ended),
       log: deps.log,
       logFields: () => ({ session: this.id, device: this.deviceId }),
+      broken: (error) => {
+        this.deps.log('error', 'session failed', { session: this.id, device: this.deviceId, error: error.message });
+        this.close(CloseCode.GoingAway, 'gateway error');
+      },
     });
     this.router = new UplinkRouter(this.turns.routes, this.counters, {
       maxUtteranceFrames: deps.config.maxUtteranceFrames,
@@ -266,6 +270,8 @@ export class DeviceSession {
   }
 
   private listenStart(message: ListenMessage): void {
+    // A locked toy's answer is the lock, whatever else is wrong with the request.
+    if (this.turns.state === 'locked') return this.turns.listenStart(message);
     if (this.turns.turn === message.turn) {
       this.error(ErrorCode.TurnInProgress, `turn ${message.turn} has already started`, false, message.turn);
       return;

@@ -13,6 +13,8 @@ export interface HandsFreeEvents {
   bargedIn(turn: number): void;
   /** Nothing was said for the idle time: hands-free is over. */
   idle(turn: number): void;
+  /** The detector failed on some audio (or its events could not be handled): that audio is not heard. */
+  failed?(error: Error): void;
 }
 
 export interface HandsFreeOptions {
@@ -78,13 +80,20 @@ export class HandsFreeListener {
     if (this.closed || turn !== this.turn) return;
     // Events are routed by the listener's state when they come, not by the turn their audio was
     // part of: the stream is continuous, so words heard before the next turn began belong to it.
-    void this.endpointer.push(pcm).then((events) => this.handle(events));
+    this.endpointer
+      .push(pcm)
+      .then((events) => this.handle(events))
+      .catch((error: unknown) => this.events.failed?.(error as Error));
   }
 
   /** The device switched hands-free off: a turn under way ends where it is. Resolves once handled. */
   async stop(): Promise<void> {
     if (this.turn === undefined || this.closed) return;
-    this.handle(await this.endpointer.finish());
+    try {
+      this.handle(await this.endpointer.finish());
+    } catch (error) {
+      this.events.failed?.(error as Error);
+    }
     this.close();
   }
 

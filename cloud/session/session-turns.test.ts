@@ -37,6 +37,7 @@ function setup(options: { idleMs?: number } = {}) {
   const started: { turn: ActiveTurn; end: (how: TurnEnd) => void }[] = [];
   const vads: LoudnessVad[] = [];
   const counters = newSessionCounters();
+  const broken: Error[] = [];
   const turns = new SessionTurns({
     config: { maxUtteranceFrames: 100, handsFreeIdleMs: options.idleMs ?? 60_000 },
     vad: () => {
@@ -49,9 +50,10 @@ function setup(options: { idleMs?: number } = {}) {
     run: (turn, end) => void started.push({ turn, end }),
     log: () => undefined,
     logFields: () => ({}),
+    broken: (error) => void broken.push(error),
   });
   const reasonOf = (index: number) => (started[index]?.turn.controller.signal.reason as Error | undefined)?.message;
-  return { turns, sent, started, vads, counters, reasonOf };
+  return { turns, sent, started, vads, counters, reasonOf, broken };
 }
 
 t.test('a push turn: its pipeline starts at once, listen stop ends its audio, the pipeline ends it', async (t) => {
@@ -77,6 +79,8 @@ t.test('a new listen start cuts the turn in progress; its reason is kept', async
   turns.listenStart(listen('start', 1));
   turns.listenStart(listen('start', 2));
   t.equal(reasonOf(0), 'superseded');
+  for await (const _ of started[0]!.turn.pcm) void _;
+  t.pass("the cut turn's audio has ended, so its recogniser is not left waiting");
   t.equal(turns.turn, 2);
   started[0]?.end('aborted');
   t.equal(turns.state, 'listening', 'the cut turn ending later changes nothing');
@@ -207,4 +211,92 @@ t.test('speech over the reply is a barge-in: the turn is cut and the words begin
   t.equal(turns.state, 'handsFreeListening', 'the carried words start the next turn at once');
   t.equal(started.length, 2);
   t.same(sent.at(-1), { type: 'vad', turn: 2, event: 'speech' });
+});
+
+/** The messages sent, as short words: "vad speech 1", "speak stop 2", "error locked 3". */
+const said = (sent: readonly GatewayMessage[]) =>
+  sent.map((m) => (m.type === 'vad' ? `vad ${m.event} ${m.turn}` : m.type === 'speak' ? `speak ${m.state} ${m.turn}` : m.type === 'error' ? `error ${m.code} ${m.turn}` : m.type));
+
+async function speaking(t: Test, turns: SessionTurns, turn: number, started: { length: number }) {
+  turns.listenStart(listen('start', turn, 'hands_free'));
+  const stream = turns.routes.handsFree()!;
+  for (let i = 0; i < 10; i++) stream.listener.hear(turn, loud());
+  await until(t, 'the child is heard', () => turns.state === 'handsFreeListening' && started.length > 0);
+  return stream;
+}
+
+t.test('hands-free switched off while the child speaks: the turn ends where the words end, and is answered', async (t) => {
+  const { turns, sent, started, vads } = setup();
+  const stream = await speaking(t, turns, 1, started);
+  for (let i = 0; i < 3; i++) stream.listener.hear(1, quiet());
+  turns.listenStop(listen('stop', 1, 'hands_free'));
+  t.equal(turns.state, 'handsFreeOffListening');
+  t.equal(turns.routes.handsFree(), undefined, 'no more frames go to the listener');
+  await until(t, "the listener found the words' end", () => turns.state === 'answering');
+  const turn = started[0]!.turn;
+  t.type(turn.listenStoppedAt, 'number', 'the audio has ended');
+  t.ok(vads[0]?.closed, 'the listener closed after hearing out its last frames');
+  started[0]?.end('done');
+  t.equal(turns.state, 'idle', 'and hands-free is over');
+  t.same(said(sent), ['vad speech 1', 'vad end 1']);
+});
+
+t.test('hands-free switched off while the reply is on its way: the reply goes on, the listening stops', async (t) => {
+  const { turns, sent, started, vads } = setup();
+  const stream = await speaking(t, turns, 1, started);
+  for (let i = 0; i < 30; i++) stream.listener.hear(1, quiet());
+  await until(t, 'the pause ends the turn', () => turns.state === 'handsFreeAnswering');
+  turns.listenStop(listen('stop', 1, 'hands_free'));
+  t.equal(turns.state, 'answering');
+  t.equal(turns.routes.handsFree(), undefined);
+  await until(t, 'the listener is closed', () => vads[0]?.closed === true);
+  t.notOk(started[0]?.turn.controller.signal.aborted, 'the reply was not cut');
+  started[0]?.end('done');
+  t.equal(turns.state, 'idle');
+  t.same(said(sent), ['vad speech 1', 'vad end 1']);
+});
+
+t.test("a push-mode listen stop in a hands-free turn is ignored: the gateway finds the words' end itself", async (t) => {
+  const { turns, started } = setup();
+  await speaking(t, turns, 1, started);
+  turns.listenStop(listen('stop', 1, 'push'));
+  t.equal(turns.state, 'handsFreeListening');
+  t.equal(started[0]?.turn.listenStoppedAt, undefined);
+});
+
+t.test("a switched-off listener's last words never reach the turn that followed", async (t) => {
+  const { turns, sent, started } = setup();
+  turns.listenStart(listen('start', 1, 'hands_free'));
+  const first = turns.routes.handsFree()!;
+  // Words the first listener is still deciding about when hands-free goes off and on again.
+  for (let i = 0; i < 10; i++) first.listener.hear(1, loud());
+  turns.listenStop(listen('stop', 1, 'hands_free'));
+  turns.listenStart(listen('start', 2, 'hands_free'));
+  t.equal(turns.state, 'handsFreeWaiting');
+  await settle();
+  await settle();
+  t.equal(turns.state, 'handsFreeWaiting', 'turn 2 still waits for its own words');
+  t.equal(started.length, 0, 'no pipeline was started by turn 1\'s words');
+  t.notOk(said(sent).some((line) => line.startsWith('vad')), 'and the device heard no vad news of either turn');
+});
+
+t.test('an effect that throws ends the session instead of leaving the table half done', async (t) => {
+  const sent: GatewayMessage[] = [];
+  const broken: Error[] = [];
+  const turns = new SessionTurns({
+    config: { maxUtteranceFrames: 100, handsFreeIdleMs: 60_000 },
+    vad: () => {
+      throw new Error('no detector');
+    },
+    counters: newSessionCounters(),
+    send: (message) => void sent.push(message),
+    run: () => undefined,
+    log: () => undefined,
+    logFields: () => ({}),
+    broken: (error) => void broken.push(error),
+  });
+  turns.listenStart(listen('start', 1, 'hands_free'));
+  t.same(broken.map((e) => e.message), ['no detector']);
+  turns.disconnect();
+  t.equal(turns.state, 'closed', 'the session can still be closed');
 });

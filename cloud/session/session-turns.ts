@@ -21,6 +21,8 @@ export interface SessionTurnsDeps {
   readonly log: Log;
   /** Fields every log line carries (the session, the device). */
   readonly logFields: () => Record<string, unknown>;
+  /** An effect threw: the session cannot go on (it closes; the device reconnects). */
+  readonly broken: (error: Error) => void;
 }
 
 /** What an event carries: the message or the listener's news it came from. */
@@ -111,6 +113,7 @@ export class SessionTurns {
     this.pending.push({ event, data });
     if (this.dispatching) return;
     this.dispatching = true;
+    let failure: Error | undefined;
     try {
       for (let next = this.pending.shift(); next !== undefined; next = this.pending.shift()) {
         const step = transition(this.current, next.event);
@@ -119,9 +122,14 @@ export class SessionTurns {
         // A state without a turn holds none: the table aborted the turn it left, or the pipeline ended it.
         if (!TURN_STATES.has(this.current)) this.active = undefined;
       }
+    } catch (error) {
+      // Half an effect list leaves nothing to trust: what was queued is dropped and the session ends.
+      this.pending.length = 0;
+      failure = error as Error;
     } finally {
       this.dispatching = false;
     }
+    if (failure) this.deps.broken(failure);
   }
 
   private perform(effect: SessionEffect, cause: SessionEvent, data: EventData): void {
@@ -226,6 +234,7 @@ export class SessionTurns {
         turnEnded: (turn, hangoverMs) => current(turn) && this.dispatch('vadEnd', { hangoverMs }),
         bargedIn: (turn) => current(turn) && this.dispatch('bargeIn'),
         idle: (turn) => current(turn) && this.dispatch('vadIdle'),
+        failed: (error) => this.deps.log('warn', 'voice activity detection failed', { ...this.deps.logFields(), error: error.message }),
       },
     );
   }

@@ -111,6 +111,15 @@ t.test('a cut turn: nothing more is sent, and it is still recorded with its reas
   await runner.settled();
 });
 
+t.test('a turn cut while its fallback is tried comes back failed, and the device, already on to the next, hears nothing', async (t) => {
+  let cut: (() => void) | undefined;
+  const { runner, sent, written } = await setup(t, { sttFails: true, voiceFails: true, onVoice: () => cut?.() });
+  const how = await run(runner, 6, (turn) => (cut = () => turn.controller.abort(new Error('barged in by voice'))));
+  t.equal(how, 'aborted', 'the table hears of no failure');
+  t.notOk(sent.some((m) => m.type === 'metrics' || m.type === 'error' || m.type === 'speak'), 'no metrics, no speak, no error');
+  t.match(written[0], { turn: 6, outcome: 'failed' }, 'the record says what the pipeline did');
+});
+
 t.test('settled waits for every turn started', async (t) => {
   const { runner, written } = await setup(t);
   const first = openTurn(1, 10);

@@ -76,11 +76,14 @@ export class TurnRunner {
 
   /** Starts the turn's pipeline; `ended` hears how it ended once it has been recorded. */
   start(turn: ActiveTurn, ended: (how: TurnEnd) => void): void {
-    const done = this.run(turn)
-      .then(ended)
-      .catch((error: unknown) => {
-        this.deps.log('error', 'turn crashed', { session: this.deps.sessionId, turn: turn.turn, error: (error as Error).message });
-      });
+    const done = this.run(turn).then(ended, (error: unknown) => {
+      // The pipeline is built never to throw; if it does, the device hears of it and the table moves on.
+      this.deps.log('error', 'turn crashed', { session: this.deps.sessionId, turn: turn.turn, error: (error as Error).message });
+      if (!turn.controller.signal.aborted) this.deps.send({ type: 'error', code: ErrorCode.TurnFailed, message: 'turn failed', retryable: true, turn: turn.turn });
+      ended(turn.controller.signal.aborted ? 'aborted' : 'failed');
+    }).catch((error: unknown) => {
+      this.deps.log('error', 'turn end not handled', { session: this.deps.sessionId, turn: turn.turn, error: (error as Error).message });
+    });
     this.running.add(done);
     this.runningTurns.add(turn.turn);
     void done.finally(() => {
@@ -104,9 +107,8 @@ export class TurnRunner {
     this.encoder ??= createOpusEncoder({ sampleRate: DOWNLINK_AUDIO.sampleRate, frameMs: DOWNLINK_AUDIO.frameMs, bitrate: config.downlinkBitrate, application: 'audio' });
     const number = turn.turn;
     let sequence = 0;
-    const memory = this.deps.memory();
     const result = await runTurn(
-      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, messages: (transcript) => this.deps.prompt(transcript), toy: this.deps.toy, conversationStart: this.answered === 0, anonymous: memory?.isEmpty ?? true },
+      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, messages: (transcript) => this.deps.prompt(transcript), toy: this.deps.toy, conversationStart: this.answered === 0, anonymous: this.deps.memory()?.isEmpty ?? true },
       this.deps.providers,
       {
         transcript: (text) => send({ type: 'transcript', turn: number, text }),
@@ -127,7 +129,8 @@ export class TurnRunner {
     );
     const timings = { ...result.timings, ...turn.extraTimings };
     let end: TurnEnd = 'aborted';
-    if (result.outcome !== 'aborted') {
+    // A turn cut while its fallback was tried still comes back failed: the device, already on to the next, hears nothing of it.
+    if (result.outcome !== 'aborted' && !turn.controller.signal.aborted) {
       send({ type: 'metrics', turn: number, timings });
       // A failed turn that still spoke its kind fallback ends like any other; a silent one is an error.
       if (result.outcome === 'failed' && !result.spoke) {
@@ -140,7 +143,8 @@ export class TurnRunner {
     }
     if (result.transcript && result.reply && result.outcome === 'answered') {
       this.answered++;
-      void memory?.remember(result.transcript, result.reply);
+      // Read now, not at the start: a turn begun while the memory was still opening is remembered too.
+      void this.deps.memory()?.remember(result.transcript, result.reply);
     }
     const deviceId = this.deps.deviceId();
     log(result.outcome === 'failed' ? 'error' : 'info', 'turn ended', { session: sessionId, device: deviceId, turn: number, outcome: result.outcome, timings, ...(result.error ? { error: result.error } : {}) });

@@ -5,7 +5,7 @@ import type { TurnProviders } from '../../providers/turn-providers.js';
 const allow = { allowed: true, categories: {}, severity: 0, provider: 'test' } as const;
 
 /** Providers that answer at once: the recogniser hears `words` once the audio ends. */
-export function instantProviders(options: { words?: string; sttFails?: boolean; voiceFails?: boolean } = {}): TurnProviders {
+export function instantProviders(options: { words?: string; sttFails?: boolean; voiceFails?: boolean; onVoice?: () => void } = {}): TurnProviders {
   return {
     stt: {
       name: 'test-stt',
@@ -26,6 +26,7 @@ export function instantProviders(options: { words?: string; sttFails?: boolean; 
       name: 'test-tts',
       sampleRate: DOWNLINK_AUDIO.sampleRate,
       async *synthesize() {
+        options.onVoice?.();
         if (options.voiceFails) throw new ProviderError('tts_down', 'the voice is down', { retryable: false });
         yield Int16Array.from({ length: DOWNLINK_AUDIO.sampleRate / 5 }, (_, i) => Math.round(5000 * Math.sin(i / 5)));
       },
