@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { MemorySample } from './device-memory-device.js';
+import { DEVICE_SECRET_VARIABLE } from '../device/device-config-file.js';
 import { DEVICE_ENV, DEVICE_V8_FLAGS } from '../device/v8-flags.js';
 import { joinFlagValues } from './join-flag-values.js';
 import { percentile } from './percentile.js';
@@ -185,7 +186,7 @@ async function runOnce(options: RunOptions, progress: (line: string) => void): P
       process.execPath,
       [...flags, deviceJs, '--url', gateway.url, '--device-id', DEVICE_ID, '--turns', String(options.turns), '--speed', String(options.speed), '--sample-every', String(options.sampleEvery)],
       // The device's production environment (malloc arenas) applies to every run, as it does under systemd.
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DEVICE_ENV, POMMAI_DEVICE_SECRET: secret } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...DEVICE_ENV, [DEVICE_SECRET_VARIABLE]: secret } },
     );
     const deviceErr = tail(device);
     const watchdog = setTimeout(() => {

@@ -53,6 +53,7 @@ export async function runDeviceService(options: DeviceServiceOptions, stop: Abor
     hardware: { button, leds, microphone, speaker },
     memoryBudgetMb,
   });
+  for (const warning of loaded.warnings) log('warn', warning);
 
   let restartBetweenTurns = false;
   let finish: (why: 'stopped' | 'memory') => void = () => {};

@@ -88,10 +88,18 @@ t.test('unknown keys are errors naming the key, at the top and in hardware and r
   await refused(t, loadDeviceConfigFile(hw.path, {}), /'hardware\.buttonPin' is not a known key/);
   const rc = await setup(t, { reconnect: { initialMs: 100, max: 5 } });
   await refused(t, loadDeviceConfigFile(rc.path, {}), /'reconnect\.max' is not a known key/);
-  const renamed = await setup(t, { maxVolume: 90 });
-  await refused(t, loadDeviceConfigFile(renamed.path, {}), /'maxVolume' is not a known key: rename it to 'volumeCeiling'/, new RegExp(renamed.path));
   const inline = await setup(t, { secret: SECRET });
   await refused(t, loadDeviceConfigFile(inline.path, {}), /'secret' does not belong in the config file/);
+});
+
+t.test("a file from before the rename keeps its toy working: 'maxVolume' is read as 'volumeCeiling', and the log says so", async (t) => {
+  const renamed = await setup(t, { maxVolume: 40 });
+  const loaded = await loadDeviceConfigFile(renamed.path, {});
+  t.equal(loaded.device.volumeCeiling, 40);
+  t.same(loaded.warnings, [`${renamed.path}: 'maxVolume' is now called 'volumeCeiling': rename it in the file`]);
+  t.same((await loadDeviceConfigFile((await setup(t, { volumeCeiling: 40 })).path, {})).warnings, [], 'a file with the new name has nothing to say');
+  const both = await setup(t, { maxVolume: 40, volumeCeiling: 60 });
+  await refused(t, loadDeviceConfigFile(both.path, {}), /'maxVolume' is the old name of 'volumeCeiling', which is also set/, new RegExp(both.path));
 });
 
 t.test('bad values name the key: a hardware choice, a hardware type, the budget, a device setting', async (t) => {

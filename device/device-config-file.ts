@@ -7,6 +7,8 @@ export interface DeviceConfigFile {
   readonly device: DeviceConfig;
   readonly hardware: Readonly<HardwareConfig>;
   readonly memoryBudgetMb: number;
+  /** What the file should change but the toy still understood (a renamed key): for the start-up log. */
+  readonly warnings: readonly string[];
 }
 
 export const DEFAULT_CONFIG_PATH = '/etc/pommai/device.json';
@@ -37,7 +39,8 @@ const FILE_KEYS = {
   hardware: true,
 } satisfies Record<Exclude<keyof DeviceConfig, 'secret'> | 'secretFile' | 'memoryBudgetMb' | 'hardware', true>;
 
-// Keys since renamed: the old name is still refused (two names for one setting would drift apart), with the new one.
+// Keys since renamed: a toy configured before the rename keeps working (an update must not silence it),
+// its log says what to change, and a file with both names is refused (which one would win is a guess).
 const RENAMED_KEYS: Readonly<Record<string, keyof typeof FILE_KEYS>> = { maxVolume: 'volumeCeiling' };
 
 const RECONNECT_KEYS = { initialMs: true, maxMs: true } satisfies Record<keyof DeviceConfig['reconnect'], true>;
@@ -82,13 +85,19 @@ export async function loadDeviceConfigFile(path: string, env: NodeJS.ProcessEnv)
     throw new DeviceConfigError(`${path}: '${key}' ${why}`);
   };
   const input = parseObject(path, await readText(path));
+  const warnings: string[] = [];
   for (const key of Object.keys(input)) {
     // A typo on a toy is silent otherwise: the default wins and nobody sees why.
     if (key === 'secret') bad(key, 'does not belong in the config file: put it in the file named by secretFile (chmod 600)');
-    if (!Object.hasOwn(FILE_KEYS, key)) {
-      const renamed = Object.hasOwn(RENAMED_KEYS, key) ? `: rename it to '${RENAMED_KEYS[key]}'` : '';
-      bad(key, `is not a known key${renamed} (known: ${Object.keys(FILE_KEYS).join(', ')})`);
+    if (Object.hasOwn(RENAMED_KEYS, key)) {
+      const now = RENAMED_KEYS[key]!;
+      if (Object.hasOwn(input, now)) bad(key, `is the old name of '${now}', which is also set: keep only '${now}'`);
+      warnings.push(`${path}: '${key}' is now called '${now}': rename it in the file`);
+      input[now] = input[key];
+      delete input[key];
+      continue;
     }
+    if (!Object.hasOwn(FILE_KEYS, key)) bad(key, `is not a known key (known: ${Object.keys(FILE_KEYS).join(', ')})`);
   }
   if (input['firmware'] !== undefined && typeof input['firmware'] !== 'string') bad('firmware', 'must be a string');
   if (input['reconnect'] !== undefined) {
@@ -112,7 +121,7 @@ export async function loadDeviceConfigFile(path: string, env: NodeJS.ProcessEnv)
     // deviceConfig's messages name the key but never echo the secret, so they are safe to pass on.
     throw new DeviceConfigError(`${path}: ${error.message}${/'secret'/.test(error.message) ? ` (read from ${from})` : ''}`);
   }
-  return Object.freeze({ device, hardware, memoryBudgetMb: memoryBudgetMb as number });
+  return Object.freeze({ device, hardware, memoryBudgetMb: memoryBudgetMb as number, warnings: Object.freeze(warnings) });
 }
 
 /** Only the hardware section of the config file: what a helper that drives the LEDs alone needs (no secret). */
@@ -166,8 +175,8 @@ function hardwareConfig(value: unknown, bad: (key: string, why: string) => never
  * passing the environment it read at its top.
  */
 export function secretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  const value = env[DEVICE_SECRET_VARIABLE];
-  return value ? value.trim() : undefined;
+  const value = env[DEVICE_SECRET_VARIABLE]?.trim();
+  return value ? value : undefined;
 }
 
 /** The secret and where it came from (for messages: the secret itself never goes into one). */

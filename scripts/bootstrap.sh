@@ -53,11 +53,8 @@ fi
 
 # --- compiled JavaScript ----------------------------------------------------------
 # Only the product (tsconfig.build.json): the benches build apart, with npm run build:bench.
-# dist/ is emptied first because tsc never deletes what an earlier build emitted (a moved
-# or removed file, test support from before it was left out).
-if [ ! -f dist/.built ] || [ -n "$(find protocol log audio hardware device cloud cli tsconfig.json tsconfig.build.json package.json -newer dist/.built \( -name '*.ts' -o -name '*.json' \) 2>/dev/null | head -1)" ]; then
+# Rebuilt when a source is newer than the last build, or the set of sources or packages changed.
+if [ ! -f dist/.built ] || [ "$(cat dist/.built)" != "$(sh scripts/build-stamp.sh)" ] || [ -n "$(find protocol log audio hardware device cloud cli tsconfig.json tsconfig.build.json package.json -newer dist/.built \( -name '*.ts' -o -name '*.json' \) 2>/dev/null | head -1)" ]; then
   say "compiling TypeScript"
-  rm -rf dist
-  npx --no-install tsc -p tsconfig.build.json
-  touch dist/.built
+  sh scripts/build.sh
 fi

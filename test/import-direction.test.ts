@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 /**
- * Which folder may import which: the arrows of DESIGN.md and the README's
- * "How it fits together", checked on every source file (tests included, except
+ * Which folder may import which: the arrows of the README's "How it fits
+ * together", checked on every source file (tests included, except
  * where a rule says otherwise), so that a wrong import fails the suite instead
  * of growing into a cycle.
  */

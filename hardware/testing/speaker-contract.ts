@@ -100,6 +100,8 @@ export function speakerContract(t: Test, name: string, make: (dir: string) => Sp
       const { speaker, played } = await make(t.testdir({}));
       t.teardown(() => speaker.close());
       const long = tone(speaker, LONG_AUDIO_SECONDS, 330);
+      // No await between the write and the stop: ALSA's file plugin does not keep time, so a
+      // speaker given a moment would write the whole tone and the cut could not be seen.
       const writing = speaker.write(long);
       const draining = speaker.drain();
       speaker.stop();
