@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from './fake-aplay.js';
 import { readRawSamples } from './read-raw-samples.js';
+import { joinSamples } from './join-samples.js';
 
 const FINISH_BOUND_MS = 5000;
 
@@ -40,14 +41,7 @@ export function filePluginCard(dir: string): FilePluginCard {
       await eventually(finished, FINISH_BOUND_MS, 'every aplay finishing after the last drain');
       names = names.filter((name) => /^\d+\.raw$/.test(name));
       names.sort((a, b) => (BigInt(a.slice(0, -4)) < BigInt(b.slice(0, -4)) ? -1 : 1));
-      const parts = await Promise.all(names.map((name) => readRawSamples(join(dir, name))));
-      const out = new Int16Array(parts.reduce((sum, part) => sum + part.length, 0));
-      let at = 0;
-      for (const part of parts) {
-        out.set(part, at);
-        at += part.length;
-      }
-      return out;
+      return joinSamples(...(await Promise.all(names.map((name) => readRawSamples(join(dir, name))))));
     },
   };
 }

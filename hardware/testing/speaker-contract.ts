@@ -1,6 +1,7 @@
 import type { Test } from 'tap';
 import type { Speaker } from '../speaker.js';
 import { within } from './within.js';
+import { joinSamples } from './join-samples.js';
 
 const BOUND_MS = 5000;
 // Long enough that, at up to 20 times real speed, playing it out would take far longer than CUT_BOUND_MS.
@@ -21,16 +22,6 @@ export interface SpeakerUnderTest {
 function tone(speaker: Speaker, seconds: number, hz: number): Int16Array {
   const rate = speaker.sampleRate;
   return Int16Array.from({ length: Math.round(rate * seconds) }, (_, i) => Math.round(6000 * Math.sin((2 * Math.PI * hz * i) / rate)));
-}
-
-function joined(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 const AS_WRITTEN = 'as written';
@@ -93,7 +84,7 @@ export function speakerContract(t: Test, name: string, make: (dir: string) => Sp
       await within(speaker.write(first), BOUND_MS, 'a write');
       await within(speaker.write(second), BOUND_MS, 'a second write');
       await within(speaker.drain(), BOUND_MS, 'drain after writes');
-      t.equal(comparePlayed(await played(), joined(first, second)), AS_WRITTEN, 'both writes were played, in order');
+      t.equal(comparePlayed(await played(), joinSamples(first, second)), AS_WRITTEN, 'both writes were played, in order');
     });
 
     t.test('stop discards queued audio and resolves pending writes and drains', async (t) => {
