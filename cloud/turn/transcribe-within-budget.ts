@@ -31,7 +31,7 @@ export async function transcribeWithinBudget(
   try {
     return await stt.transcribe(recording(), guard.signal);
   } catch (error) {
-    const wait = time?.retryWait(error, signal);
+    const wait = time?.retryWait(error, signal, 1);
     if (time === undefined || wait === undefined) throw error;
     onRetry(error as ProviderError, 1);
     await delay(wait, signal);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ProviderError } from '../providers/provider-error.js';
-import { DEFAULT_TURN_BUDGET, TurnBudget, stageSignal, streamWithinBudget, withinBudget } from './turn-budget.js';
+import { DEFAULT_TURN_BUDGET, TurnBudget, stageSignal, stageTime, streamWithinBudget, withinBudget } from './turn-budget.js';
 
 const options = { ...DEFAULT_TURN_BUDGET, totalMs: 1000, shares: { stt: 3, safetyIn: 1, llm: 4, safetyOut: 2, tts: 2 }, floorMs: 20, minRetryMs: 30, stallMs: 200 };
 
@@ -131,4 +131,51 @@ t.test('the stall limit counts the stream\'s own time, not a slow consumer\'s', 
     yield 'a';
     await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
   })), { code: 'provider_timeout' }, 'a stream that stops mid-way is cut by the stall limit');
+});
+
+t.test('a provider failing without Retry-After is tried at most maxAttempts times, backing off with jitter', async (t) => {
+  // A whole second for the stage: before the ceiling, a failing provider was called again at once until it ran out.
+  const budget = new TurnBudget({ ...options, totalMs: 4000, maxAttempts: 3, retryBaseMs: 40, random: () => 0.5 }, performance.now());
+  const calls: number[] = [];
+  const retried: number[] = [];
+  await t.rejects(
+    withinBudget('llm', budget, new AbortController().signal, async () => {
+      calls.push(performance.now());
+      throw new ProviderError('provider_error', 'HTTP 500', { retryable: true });
+    }, (_error, attempt) => retried.push(attempt)),
+    { code: 'provider_error' },
+  );
+  t.equal(calls.length, 3, 'three attempts, then the fallback');
+  t.same(retried, [1, 2]);
+  // With random 0.5 the waits are 3/4 of 40 and of 80 ms; timers fire late, never early.
+  t.ok(calls[1]! - calls[0]! >= 29, `waited before the second attempt (${Math.round(calls[1]! - calls[0]!)} ms)`);
+  t.ok(calls[2]! - calls[1]! >= 59, `and twice as long before the third (${Math.round(calls[2]! - calls[1]!)} ms)`);
+});
+
+t.test('a stream that fails before its first piece obeys the same ceiling', async (t) => {
+  const budget = new TurnBudget({ ...options, totalMs: 4000, maxAttempts: 2, retryBaseMs: 1 }, performance.now());
+  let opened = 0;
+  const stream = streamWithinBudget('llm', budget, new AbortController().signal, async function* () {
+    opened++;
+    throw new ProviderError('provider_error', 'connection reset', { retryable: true });
+  });
+  await t.rejects(
+    (async () => {
+      for await (const _ of stream) void _;
+    })(),
+    { message: 'connection reset' },
+  );
+  t.equal(opened, 2);
+});
+
+t.test("the jitter spreads the waits between half and all of the backoff; Retry-After is taken as it is", async (t) => {
+  for (const [random, expected] of [[0, 50], [0.999, 100]] as const) {
+    const budget = new TurnBudget({ ...options, totalMs: 4000, retryBaseMs: 100, random: () => random }, performance.now());
+    const time = stageTime('llm', budget);
+    t.equal(time.retryWait(new ProviderError('provider_error', '500', { retryable: true }), new AbortController().signal, 1), expected, `random ${random}`);
+  }
+  const budget = new TurnBudget({ ...options, totalMs: 4000, retryBaseMs: 100 }, performance.now());
+  const time = stageTime('llm', budget);
+  t.equal(time.retryWait(new ProviderError('provider_busy', '429', { retryable: true, retryAfterMs: 70 }), new AbortController().signal, 1), 70);
+  t.equal(time.retryWait(new ProviderError('provider_busy', '429', { retryable: true, retryAfterMs: 70 }), new AbortController().signal, 3), undefined, 'not past the last attempt');
 });

@@ -16,6 +16,15 @@ export interface TurnBudgetOptions {
   readonly minRetryMs: number;
   /** Once a stream has started, the longest silence between two of its pieces. */
   readonly stallMs: number;
+  /** Attempts of one stage in one turn, the first included: a provider that keeps failing is not hammered. */
+  readonly maxAttempts: number;
+  /**
+   * The wait before the second attempt when the provider gave no Retry-After; it doubles for each
+   * later one, with jitter (half to all of it), so that many turns failing at once do not retry in step.
+   */
+  readonly retryBaseMs: number;
+  /** 0 (inclusive) to 1 (exclusive), for the jitter; tests pass their own. */
+  readonly random?: () => number;
 }
 
 export const DEFAULT_TURN_BUDGET: TurnBudgetOptions = Object.freeze({
@@ -26,6 +35,8 @@ export const DEFAULT_TURN_BUDGET: TurnBudgetOptions = Object.freeze({
   floorMs: 250,
   minRetryMs: 400,
   stallMs: 5000,
+  maxAttempts: 3,
+  retryBaseMs: 100,
 });
 
 /**
@@ -93,21 +104,25 @@ export function stageSignal(parent: AbortSignal, ms: number | undefined, stage: 
 export interface StageTime {
   /** The timeout of attempt `n`: the stage's share first, then whatever of it is left. */
   attemptMs(attempt: number): number;
-  /** The wait before another attempt, or undefined when the error or the time left rules one out. */
-  retryWait(error: unknown, parent: AbortSignal): number | undefined;
+  /**
+   * The wait before the attempt after `attempt` failed with `error`, or undefined when the error,
+   * the attempts made or the time left rule one out.
+   */
+  retryWait(error: unknown, parent: AbortSignal, attempt: number): number | undefined;
 }
 
 export function stageTime(stage: BudgetStage, budget: TurnBudget): StageTime {
-  const { floorMs, minRetryMs } = budget.options;
+  const { floorMs, minRetryMs, maxAttempts, retryBaseMs, random = Math.random } = budget.options;
   const first = budget.timeoutFor(stage);
   // What the budget will have left when this stage's time is up.
   const remainingAtEnd = budget.remaining() - first;
   const leftForStage = () => budget.remaining() - remainingAtEnd;
   return {
     attemptMs: (attempt) => (attempt === 1 ? first : Math.max(floorMs, Math.round(leftForStage()))),
-    retryWait(error, parent) {
-      if (parent.aborted || !(error instanceof ProviderError) || !error.retryable) return undefined;
-      const wait = error.retryAfterMs ?? 0;
+    retryWait(error, parent, attempt) {
+      if (parent.aborted || !(error instanceof ProviderError) || !error.retryable || attempt >= maxAttempts) return undefined;
+      const backoff = retryBaseMs * 2 ** (attempt - 1);
+      const wait = error.retryAfterMs ?? Math.round(backoff * (0.5 + random() / 2));
       return leftForStage() - wait < minRetryMs ? undefined : wait;
     },
   };
@@ -142,7 +157,7 @@ export async function attempts<T>(
     try {
       return await work(signal);
     } catch (error) {
-      const wait = time.retryWait(error, parent);
+      const wait = time.retryWait(error, parent, attempt);
       if (wait === undefined) throw error;
       onRetry(error as ProviderError, attempt);
       await delay(wait, parent);
@@ -178,7 +193,7 @@ export async function* streamWithinBudget<T>(
       }
       return;
     } catch (error) {
-      const wait = started ? undefined : time.retryWait(error, parent);
+      const wait = started ? undefined : time.retryWait(error, parent, attempt);
       if (wait === undefined) throw error;
       onRetry(error as ProviderError, attempt);
       await delay(wait, parent);
