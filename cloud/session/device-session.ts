@@ -185,6 +185,11 @@ export class DeviceSession {
 
   private receiveText(text: string): void {
     const parsed = parseDeviceMessage(text);
+    if (!parsed.ok && parsed.error.code === ErrorCode.VersionMismatch && this.handshake.greeted) {
+      // Only the first hello's version decides the session; another one is a second hello, whatever it says.
+      this.error(ErrorCode.DuplicateHello, 'this session has already said hello', false);
+      return;
+    }
     if (!parsed.ok) {
       this.counters.badFrames++;
       this.deps.log('warn', 'bad frame from device', { session: this.id, device: this.deviceId, code: parsed.error.code, detail: parsed.error.message });
