@@ -30,6 +30,8 @@ t.test('verifies the right secret and nothing else', async (t) => {
   t.equal(await verifyDeviceSecret(stored, ''), false);
   t.equal(await verifyDeviceSecret(stored, secret + 'x'.repeat(MAX_SECRET_LENGTH)), false, 'too long');
   t.equal(await verifyDeviceSecret(undefined, secret), false, 'no stored hash (unknown device)');
+  // scrypt's HMAC pads short keys with zero bytes: these hashed exactly like the secret (issue 10, finding 7).
+  for (const nuls of [1, 2, 32]) t.equal(await verifyDeviceSecret(stored, secret + '\u0000'.repeat(nuls)), false, `followed by ${nuls} NUL`);
 });
 
 t.test('a damaged stored hash never verifies', async (t) => {
@@ -48,8 +50,8 @@ t.test('a damaged stored hash never verifies', async (t) => {
   for (const hash of damaged) t.equal(await verifyDeviceSecret(hash, secret), false, JSON.stringify(hash.slice(0, 20)));
 });
 
-t.test('refuses to hash an empty or oversized secret', async (t) => {
-  for (const secret of ['', 'x'.repeat(MAX_SECRET_LENGTH + 1)]) {
+t.test('refuses to hash an empty, oversized or NUL-bearing secret', async (t) => {
+  for (const secret of ['', 'x'.repeat(MAX_SECRET_LENGTH + 1), 'pairing\u0000']) {
     await t.rejects(hashDeviceSecret(secret), ProviderError);
     await t.rejects(hashDeviceSecret(secret), { code: 'invalid_secret', retryable: false });
   }

@@ -10,9 +10,13 @@ const PARALLEL = 1;
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 
-/** A secret the hello could not carry (protocol's SECRET_LENGTH) is never stored, and a check hashes a stand-in instead of it. */
+/**
+ * A secret the hello could not carry (protocol's SECRET_LENGTH) is never stored, and a check hashes
+ * a stand-in instead of it. Nor is one with a NUL in it: scrypt's HMAC pads a short key with zero
+ * bytes, so "secret" and "secret" followed by NULs would hash alike and both be let in.
+ */
 function usableLength(secret: string): boolean {
-  return secret.length >= SECRET_LENGTH.min && secret.length <= SECRET_LENGTH.max;
+  return secret.length >= SECRET_LENGTH.min && secret.length <= SECRET_LENGTH.max && !secret.includes('\u0000');
 }
 
 /** A fresh device secret: 24 random bytes as 32 base64url characters. */
@@ -23,7 +27,7 @@ export function newDeviceSecret(): string {
 /** A salted scrypt hash in the form `scrypt$N$r$p$salt$key`, so the cost can rise later without breaking old rows. */
 export async function hashDeviceSecret(secret: string): Promise<string> {
   if (!usableLength(secret)) {
-    throw new ProviderError('invalid_secret', `a device secret must be ${SECRET_LENGTH.min} to ${SECRET_LENGTH.max} characters`);
+    throw new ProviderError('invalid_secret', `a device secret must be ${SECRET_LENGTH.min} to ${SECRET_LENGTH.max} characters, none of them NUL`);
   }
   const salt = randomBytes(SALT_BYTES);
   const key = await derive(secret, salt, COST, BLOCK_SIZE, PARALLEL, KEY_BYTES);
