@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import t from 'tap';
 import WebSocket from 'ws';
 import { AudioKind, CloseCode, PROTOCOL_VERSION, UPLINK_AUDIO, encodeAudioFrame, parseGatewayMessage, type GatewayMessage } from '../protocol/index.js';
@@ -94,4 +95,24 @@ t.test('other paths are not the device endpoint', async (t) => {
   const socket = new WebSocket(gateway.url.replace('/v1/device', '/elsewhere'));
   const [error] = await once(socket, 'error');
   t.match((error as Error).message, /404/);
+});
+
+t.test('a half-sent upgrade request is cut at the upgrade bound instead of holding its socket (issue 10, finding 7)', async (t) => {
+  const gateway = await gatewayFor(t.testdir(), 0, undefined, { upgradeTimeoutMs: 300 });
+  t.teardown(() => gateway.stop());
+  const { port } = new URL(gateway.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET /v1/device HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n');
+  const closed = once(socket, 'close');
+  socket.resume();
+  // The bound is the gateway's; this one only keeps a failing test from hanging (Node's own default is a minute).
+  const timer = setTimeout(() => socket.destroy(new Error('still open after 10 s')), 10_000);
+  await closed;
+  clearTimeout(timer);
+  t.notOk(socket.errored, 'the gateway closed it, not the test');
+  const device = await RawDevice.connect(gateway.url);
+  t.teardown(() => device.socket.terminate());
+  await device.hello();
+  await device.next((m) => m.type === 'welcome', 'a device that sends its upgrade at once still gets in');
 });

@@ -9,6 +9,8 @@ export interface GatewayConfig {
   /** SQLite database file. */
   readonly databasePath: string;
   readonly helloTimeoutMs: number;
+  /** The longest a client may take to send its HTTP request (the WebSocket upgrade among them): a half-sent one holds a socket. */
+  readonly upgradeTimeoutMs: number;
   /** Told to devices in the welcome: they ping this often and give up after timeoutMs. */
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
   readonly pacing: Omit<PacingOptions, 'frameMs'>;
@@ -33,6 +35,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   port: 8787,
   databasePath: '.pommai/gateway.db',
   helloTimeoutMs: HELLO_TIMEOUT_MS,
+  upgradeTimeoutMs: 5000,
   heartbeat: Object.freeze({ intervalMs: 10_000, timeoutMs: 5000 }),
   pacing: Object.freeze({ leadMs: 600, rate: 1 }),
   downlinkBitrate: 24_000,
@@ -65,6 +68,7 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   };
   int('port', merged.port, 0, 65535);
   int('helloTimeoutMs', merged.helloTimeoutMs, 100, 600_000);
+  int('upgradeTimeoutMs', merged.upgradeTimeoutMs, 100, 60_000);
   int('heartbeat.intervalMs', merged.heartbeat.intervalMs, 100, 600_000);
   int('heartbeat.timeoutMs', merged.heartbeat.timeoutMs, 100, 600_000);
   int('pacing.leadMs', merged.pacing.leadMs, 60, 10_000);

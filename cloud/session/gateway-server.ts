@@ -31,7 +31,9 @@ export class GatewayServer {
   ) {}
 
   static async start(deps: GatewayDeps): Promise<GatewayServer> {
-    const http = createServer();
+    const bound = deps.config.upgradeTimeoutMs;
+    // Node checks the bound only every connectionsCheckingInterval (30 s by default): check often enough to keep it.
+    const http = createServer({ headersTimeout: bound, requestTimeout: bound, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.round(bound / 4))) });
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
     const gateway = new GatewayServer(http, wss, deps);
     http.on('request', (request, response) => {
