@@ -14,6 +14,10 @@ export const CloseCode = Object.freeze({
   Replaced: 4004,
   /** Nothing heard from the peer within the heartbeat timeout. */
   HeartbeatTimeout: 4005,
+  /** The peer stopped reading: what it was sent piled up past the gateway's bound. */
+  SlowReader: 4006,
+  /** The peer sent frames faster than the gateway allows, for longer than a burst. */
+  Flooding: 4007,
 } as const);
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

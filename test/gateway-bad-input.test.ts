@@ -116,3 +116,17 @@ t.test('a half-sent upgrade request is cut at the upgrade bound instead of holdi
   await device.hello();
   await device.next((m) => m.type === 'welcome', 'a device that sends its upgrade at once still gets in');
 });
+
+t.test('a flood of bad frames gets a bounded number of error replies and is closed as flooding (issue 10, findings 3 and 4)', async (t) => {
+  const gateway = await gatewayFor(t.testdir(), 0, undefined, { maxFramesPerSecond: 50, maxErrorsPerSecond: 5 });
+  t.teardown(() => gateway.stop());
+  const device = await RawDevice.connect(gateway.url);
+  t.teardown(() => device.socket.terminate());
+  await device.hello();
+  await device.next((m) => m.type === 'welcome', 'welcome');
+  const sent = 5000;
+  for (let i = 0; i < sent; i++) device.send('{"type":"nonsense"}');
+  t.equal((await device.closed).code, CloseCode.Flooding);
+  const errors = device.received.filter((m) => m.type === 'error').length;
+  t.ok(errors <= 40, `${errors} error replies to ${sent} bad frames`);
+});

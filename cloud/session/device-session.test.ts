@@ -1,9 +1,9 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import WebSocket, { WebSocketServer } from 'ws';
-import { silentLog } from '../../log/log.js';
+import { silentLog, type Log } from '../../log/log.js';
 import { CloseCode, ErrorCode, PROTOCOL_VERSION, UPLINK_AUDIO, parseGatewayMessage, type GatewayMessage } from '../../protocol/index.js';
 import { ConversationMemories } from '../memory/conversation-memories.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -18,7 +18,7 @@ import { instantProviders } from './testing/instant-providers.js';
 const SECRET = 'a-long-enough-test-secret';
 
 /** A WebSocket server on loopback that runs one DeviceSession per connection, over a real SQLite store. */
-async function host(t: Test, config: Parameters<typeof gatewayConfig>[0] = {}, store?: Store) {
+async function host(t: Test, config: Parameters<typeof gatewayConfig>[0] = {}, store?: Store, log: Log = silentLog) {
   const dir = t.testdir({});
   const real = await SqliteStore.open(join(dir, 'gateway.db'));
   await real.addDeviceWithSecret('toy-1', SECRET);
@@ -38,7 +38,7 @@ async function host(t: Test, config: Parameters<typeof gatewayConfig>[0] = {}, s
         toy: DEFAULT_TOY,
         memories,
         vad: () => new EnergyVad(),
-        log: silentLog,
+        log,
         claim: () => undefined,
         release: () => undefined,
       }),
@@ -187,4 +187,60 @@ t.test('a store that cannot check devices: busy, retryable, and the connection c
   device.hello();
   t.match(await device.error(ErrorCode.Busy), { retryable: true });
   t.equal(await device.closed, CloseCode.GoingAway);
+});
+
+t.test('a device that stops reading is let go once what it was sent piles up past the bound (issue 10, finding 3)', async (t) => {
+  const dir = t.testdir({});
+  const store = await SqliteStore.open(join(dir, 'gateway.db'));
+  t.teardown(() => store.close());
+  await store.addDeviceWithSecret('toy-1', SECRET);
+  const memories = new ConversationMemories({ store, toyId: DEFAULT_TOY.id, onError: () => undefined });
+  // A socket whose peer reads nothing: every byte sent stays buffered.
+  const socket = Object.assign(new EventEmitter(), {
+    bufferedAmount: 0,
+    closedWith: undefined as number | undefined,
+    terminated: false,
+    send(data: Uint8Array | string) {
+      this.bufferedAmount += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    },
+    close(code: number) {
+      this.closedWith = code;
+    },
+    terminate() {
+      this.terminated = true;
+    },
+  });
+  const session = new DeviceSession(socket as unknown as WebSocket, {
+    config: gatewayConfig({ maxBufferedBytes: 1024, maxFramesPerSecond: 100_000 }),
+    providers: instantProviders(),
+    store,
+    turnLog: new TurnLog({ store, fallbackPath: join(dir, 'unsaved.jsonl'), log: silentLog }),
+    toy: DEFAULT_TOY,
+    memories,
+    vad: () => new EnergyVad(),
+    log: silentLog,
+    claim: () => undefined,
+    release: () => undefined,
+  });
+  socket.emit('message', Buffer.from(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, deviceId: 'toy-1', secret: SECRET, firmware: 'test', audio: UPLINK_AUDIO, capabilities: [] })), false);
+  for (let i = 0; i < 200 && session.device === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 100 && socket.closedWith === undefined; i++) socket.emit('message', Buffer.from(JSON.stringify({ type: 'ping', id: i })), false);
+  t.equal(socket.closedWith, CloseCode.SlowReader);
+  t.ok(socket.terminated, 'cut at once: the close frame would only wait behind what is unread');
+  t.ok(socket.bufferedAmount < 1024 + 200, `it stopped sending at the bound (${socket.bufferedAmount} bytes)`);
+  await session.settled();
+  await memories.settled();
+});
+
+t.test('bad frames are logged once per interval with a count, not once each (issue 10, finding 4)', async (t) => {
+  const lines: { message: string; fields?: Record<string, unknown> }[] = [];
+  const { url } = await host(t, {}, undefined, (_level, message, fields) => void lines.push({ message, ...(fields ? { fields } : {}) }));
+  const device = await connect(t, url);
+  device.hello();
+  await device.next((m) => m.type === 'welcome');
+  for (let i = 0; i < 50; i++) device.send({ type: 'nonsense' });
+  device.send({ type: 'ping', id: 1 });
+  await device.next((m) => m.type === 'pong');
+  const bad = lines.filter((line) => line.message === 'bad frame from device');
+  t.equal(bad.length, 1, `${bad.length} lines for 50 bad frames`);
 });

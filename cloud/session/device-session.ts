@@ -28,6 +28,7 @@ import type { GatewayConfig } from './gateway-config.js';
 import { newSessionCounters, type SessionCounters } from './session-counters.js';
 import { SessionTimers } from './session-timers.js';
 import { SessionTurns } from './session-turns.js';
+import { TokenBucket } from './token-bucket.js';
 import { sameToySettings, toySettingsFor } from './toy-settings.js';
 import { TurnRunner } from './turn-runner.js';
 import { UplinkRouter } from './uplink-router.js';
@@ -52,6 +53,9 @@ export interface SessionDeps {
   readonly release: (deviceId: string, session: DeviceSession) => void;
 }
 
+/** At most one log line about a device's bad frames this often: a flood must not fill the disk with lines. */
+const BAD_FRAME_LOG_MS = 10_000;
+
 /**
  * One connected device: the handshake, then its turns. Everything the device
  * sends is validated; bad input is answered with an error and the session
@@ -74,6 +78,14 @@ export class DeviceSession {
   private readonly router: UplinkRouter;
   private readonly runner: TurnRunner;
   private readonly turns: SessionTurns;
+  /** The frames this device may send, and the error replies it may cause: a flood costs its sender alone. */
+  private readonly inbound: TokenBucket;
+  private readonly errorReplies: TokenBucket;
+  /** Frames dropped over the rate within the current second; a second's worth of them ends the session. */
+  private overLimit = { since: 0, count: 0 };
+  /** Bad frames are logged once per BAD_FRAME_LOG_MS, with the count of the ones in between. */
+  private readonly badFrameLog = new TokenBucket(1000 / BAD_FRAME_LOG_MS, 1);
+  private badFramesUnlogged = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -99,6 +111,7 @@ export class DeviceSession {
         if (this.closed) return;
         this.socket.send(frame);
         this.counters.framesSent++;
+        this.checkBuffered();
       },
     });
     this.turns = new SessionTurns({
@@ -118,10 +131,13 @@ export class DeviceSession {
       maxUtteranceFrames: deps.config.maxUtteranceFrames,
       reportBadFrame: (code, message) => this.error(code, message, false),
     });
+    this.inbound = new TokenBucket(deps.config.maxFramesPerSecond, 2 * deps.config.maxFramesPerSecond);
+    this.errorReplies = new TokenBucket(deps.config.maxErrorsPerSecond, 2 * deps.config.maxErrorsPerSecond);
     this.timers.awaitHello(deps.config.helloTimeoutMs);
     socket.on('message', (data, isBinary) => {
       // ws still delivers frames that arrive during the closing handshake: they must not start turns.
       if (this.closed) return;
+      if (!this.inbound.take()) return this.dropOverLimit();
       if (this.deviceId) this.timers.heard(deps.config.heartbeat);
       if (isBinary) this.receiveAudio(data as Buffer);
       else this.receiveText(data.toString());
@@ -177,9 +193,32 @@ export class DeviceSession {
   private send(message: GatewayMessage): void {
     if (this.closed) return;
     this.socket.send(encodeMessage(message));
+    this.checkBuffered();
+  }
+
+  /** A device that does not read would make the gateway hold all it is sent: past the bound it is let go. */
+  private checkBuffered(): void {
+    if (this.closed || this.socket.bufferedAmount <= this.deps.config.maxBufferedBytes) return;
+    this.deps.log('warn', 'device is not reading', { session: this.id, device: this.deviceId, bufferedBytes: this.socket.bufferedAmount });
+    this.close(CloseCode.SlowReader, 'not reading');
+    // The close frame would wait behind everything unread: the memory is let go now.
+    this.socket.terminate();
+  }
+
+  private dropOverLimit(): void {
+    this.counters.framesOverLimit++;
+    const now = performance.now();
+    if (now - this.overLimit.since > 1000) this.overLimit = { since: now, count: 0 };
+    if (++this.overLimit.count <= this.deps.config.maxFramesPerSecond) return;
+    this.deps.log('warn', 'device is flooding', { session: this.id, device: this.deviceId, framesOverLimit: this.counters.framesOverLimit });
+    this.close(CloseCode.Flooding, 'too many frames');
   }
 
   private error(code: string, message: string, retryable: boolean, turn?: number): void {
+    if (!this.errorReplies.take()) {
+      this.counters.errorsSuppressed++;
+      return;
+    }
     this.send({ type: 'error', code, message, retryable, ...(turn === undefined ? {} : { turn }) });
   }
 
@@ -192,7 +231,10 @@ export class DeviceSession {
     }
     if (!parsed.ok) {
       this.counters.badFrames++;
-      this.deps.log('warn', 'bad frame from device', { session: this.id, device: this.deviceId, code: parsed.error.code, detail: parsed.error.message });
+      if (this.badFrameLog.take()) {
+        this.deps.log('warn', 'bad frame from device', { session: this.id, device: this.deviceId, code: parsed.error.code, detail: parsed.error.message, ...(this.badFramesUnlogged > 0 ? { notLogged: this.badFramesUnlogged } : {}) });
+        this.badFramesUnlogged = 0;
+      } else this.badFramesUnlogged++;
       this.error(parsed.error.code, parsed.error.message, false);
       if (parsed.error.code === ErrorCode.VersionMismatch) this.close(CloseCode.VersionMismatch, 'protocol version mismatch');
       return;

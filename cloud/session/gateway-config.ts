@@ -9,6 +9,16 @@ export interface GatewayConfig {
   /** SQLite database file. */
   readonly databasePath: string;
   readonly helloTimeoutMs: number;
+  /** Bytes the gateway lets pile up unsent for one device before it closes the connection as not reading (SlowReader). */
+  readonly maxBufferedBytes: number;
+  /**
+   * Frames a second one device may send, with a burst of twice that: audio is 17 a second, so a device
+   * never comes near it, nor does a simulator running several times faster than real time. Frames
+   * past it are dropped and counted; a second's worth of them closes (Flooding).
+   */
+  readonly maxFramesPerSecond: number;
+  /** Error replies a second to one device; past it they are counted, not sent, so bad input cannot make the gateway write. */
+  readonly maxErrorsPerSecond: number;
   /** The longest a client may take to send its HTTP request (the WebSocket upgrade among them): a half-sent one holds a socket. */
   readonly upgradeTimeoutMs: number;
   /** Told to devices in the welcome: they ping this often and give up after timeoutMs. */
@@ -36,6 +46,9 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   databasePath: '.pommai/gateway.db',
   helloTimeoutMs: HELLO_TIMEOUT_MS,
   upgradeTimeoutMs: 5000,
+  maxBufferedBytes: 256 * 1024,
+  maxFramesPerSecond: 200,
+  maxErrorsPerSecond: 10,
   heartbeat: Object.freeze({ intervalMs: 10_000, timeoutMs: 5000 }),
   pacing: Object.freeze({ leadMs: 600, rate: 1 }),
   downlinkBitrate: 24_000,
@@ -69,6 +82,9 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('port', merged.port, 0, 65535);
   int('helloTimeoutMs', merged.helloTimeoutMs, 100, 600_000);
   int('upgradeTimeoutMs', merged.upgradeTimeoutMs, 100, 60_000);
+  int('maxBufferedBytes', merged.maxBufferedBytes, 1024, 64 * 1024 * 1024);
+  int('maxFramesPerSecond', merged.maxFramesPerSecond, 20, 100_000);
+  int('maxErrorsPerSecond', merged.maxErrorsPerSecond, 1, 100_000);
   int('heartbeat.intervalMs', merged.heartbeat.intervalMs, 100, 600_000);
   int('heartbeat.timeoutMs', merged.heartbeat.timeoutMs, 100, 600_000);
   int('pacing.leadMs', merged.pacing.leadMs, 60, 10_000);

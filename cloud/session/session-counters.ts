@@ -5,9 +5,13 @@ export interface SessionCounters {
   framesDropped: number;
   framesSent: number;
   badFrames: number;
+  /** Frames past the session's allowed rate: dropped unread. */
+  framesOverLimit: number;
+  /** Error replies not sent because the session had used up its allowance. */
+  errorsSuppressed: number;
   turns: number;
 }
 
 export function newSessionCounters(): SessionCounters {
-  return { framesReceived: 0, framesDropped: 0, framesSent: 0, badFrames: 0, turns: 0 };
+  return { framesReceived: 0, framesDropped: 0, framesSent: 0, badFrames: 0, framesOverLimit: 0, errorsSuppressed: 0, turns: 0 };
 }

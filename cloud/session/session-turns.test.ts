@@ -32,6 +32,12 @@ async function until(t: Test, what: string, check: () => boolean): Promise<void>
   t.ok(check(), what);
 }
 
+/** Every session a test made is disconnected after it, so no listener's idle timer keeps the process waiting. */
+const made: SessionTurns[] = [];
+t.afterEach(() => {
+  for (const turns of made.splice(0)) turns.disconnect();
+});
+
 function setup(options: { idleMs?: number } = {}) {
   const sent: GatewayMessage[] = [];
   const started: { turn: ActiveTurn; end: (how: TurnEnd) => void }[] = [];
@@ -52,6 +58,7 @@ function setup(options: { idleMs?: number } = {}) {
     logFields: () => ({}),
     broken: (error) => void broken.push(error),
   });
+  made.push(turns);
   const reasonOf = (index: number) => (started[index]?.turn.controller.signal.reason as Error | undefined)?.message;
   return { turns, sent, started, vads, counters, reasonOf, broken };
 }
