@@ -130,3 +130,21 @@ t.test('a flood of bad frames gets a bounded number of error replies and is clos
   const errors = device.received.filter((m) => m.type === 'error').length;
   t.ok(errors <= 40, `${errors} error replies to ${sent} bad frames`);
 });
+
+t.test('a crowd of wrong hellos waits in a bounded queue for the secret checks, or is told busy (issue 10, finding 2)', async (t) => {
+  const gateway = await gatewayFor(t.testdir(), 0, undefined, { maxConcurrentSecretChecks: 1, maxWaitingSecretChecks: 2 });
+  t.teardown(() => gateway.stop());
+  const crowd = await Promise.all(Array.from({ length: 12 }, () => RawDevice.connect(gateway.url)));
+  t.teardown(() => crowd.forEach((device) => device.socket.terminate()));
+  for (const device of crowd) await device.hello({ secret: 'wrong-secret-wrong-secret' });
+  const answers = await Promise.all(crowd.map((device) => device.next((m) => m.type === 'error', 'an answer to the hello')));
+  const codes = answers.map((m) => (m.type === 'error' ? m.code : m.type));
+  const busy = codes.filter((code) => code === 'busy').length;
+  t.ok(busy >= 1, `${busy} of 12 told busy at once instead of queueing for scrypt`);
+  t.ok(codes.filter((code) => code === 'unauthorized').length <= 3 + 2, 'only the checks let through were run');
+  t.ok(answers.every((m) => m.type !== 'error' || m.code !== 'busy' || m.retryable), 'busy is retryable');
+  const device = await RawDevice.connect(gateway.url);
+  t.teardown(() => device.socket.terminate());
+  await device.hello();
+  await device.next((m) => m.type === 'welcome', 'the toy itself still gets in');
+});

@@ -1,4 +1,5 @@
 import { CloseCode, ErrorCode, PROTOCOL_VERSION, UPLINK_AUDIO, type HelloMessage } from '../../protocol/index.js';
+import { ProviderError } from '../providers/provider-error.js';
 import type { ParentSettings, Store } from '../store/store.js';
 
 /** A device that proved who it is, and what its parent has chosen for it. */
@@ -58,6 +59,8 @@ export class DeviceHandshake {
       known = await this.store.verifyDevice(hello.deviceId, hello.secret);
       if (known) settings = await this.store.deviceSettings(hello.deviceId);
     } catch (error) {
+      // Turned away by the bound on secret checks: expected under a crowd of hellos, so no log line each.
+      if (error instanceof ProviderError && error.code === 'busy') return refuse(ErrorCode.Busy, 'the gateway is busy checking other devices: try again', { code: CloseCode.GoingAway, reason: 'busy' }, { retryable: true });
       return refuse(ErrorCode.Busy, 'the gateway cannot check devices right now', { code: CloseCode.GoingAway, reason: 'store unavailable' }, {
         retryable: true,
         log: { level: 'error', message: 'cannot check the device or read its settings', error: (error as Error).message },

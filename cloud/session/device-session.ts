@@ -48,6 +48,8 @@ export interface SessionDeps {
   /** Replies to a conversation's first words; none when the language model is quick and local anyway. */
   readonly replies?: ReplyCache;
   readonly log: Log;
+  /** Checks a device's secret; the gateway bounds how many run at once (secret-check-limit.ts). Default: the store's. */
+  readonly verifyDevice?: (deviceId: string, secret: string) => Promise<boolean>;
   /** Called once the device proved who it is; an older session of the same device is closed by it. */
   readonly claim: (deviceId: string, session: DeviceSession) => void;
   readonly release: (deviceId: string, session: DeviceSession) => void;
@@ -91,7 +93,10 @@ export class DeviceSession {
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
   ) {
-    this.handshake = new DeviceHandshake(deps.store);
+    this.handshake = new DeviceHandshake({
+      verifyDevice: deps.verifyDevice ?? ((id, secret) => deps.store.verifyDevice(id, secret)),
+      deviceSettings: (id) => deps.store.deviceSettings(id),
+    });
     this.timers = new SessionTimers((which) =>
       which === 'hello' ? this.close(CloseCode.HelloTimeout, 'no hello in time') : this.close(CloseCode.HeartbeatTimeout, 'nothing heard from the device'),
     );

@@ -19,6 +19,10 @@ export interface GatewayConfig {
   readonly maxFramesPerSecond: number;
   /** Error replies a second to one device; past it they are counted, not sent, so bad input cannot make the gateway write. */
   readonly maxErrorsPerSecond: number;
+  /** Secret checks (scrypt, on libuv's four threads) running at once, over every connection: the rest of the threads stay free for turns. */
+  readonly maxConcurrentSecretChecks: number;
+  /** Secret checks waiting for their turn; past it a hello is answered busy (retryable) at once. */
+  readonly maxWaitingSecretChecks: number;
   /** The longest a client may take to send its HTTP request (the WebSocket upgrade among them): a half-sent one holds a socket. */
   readonly upgradeTimeoutMs: number;
   /** Told to devices in the welcome: they ping this often and give up after timeoutMs. */
@@ -46,6 +50,8 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   databasePath: '.pommai/gateway.db',
   helloTimeoutMs: HELLO_TIMEOUT_MS,
   upgradeTimeoutMs: 5000,
+  maxConcurrentSecretChecks: 2,
+  maxWaitingSecretChecks: 64,
   maxBufferedBytes: 256 * 1024,
   maxFramesPerSecond: 200,
   maxErrorsPerSecond: 10,
@@ -82,6 +88,8 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('port', merged.port, 0, 65535);
   int('helloTimeoutMs', merged.helloTimeoutMs, 100, 600_000);
   int('upgradeTimeoutMs', merged.upgradeTimeoutMs, 100, 60_000);
+  int('maxConcurrentSecretChecks', merged.maxConcurrentSecretChecks, 1, 64);
+  int('maxWaitingSecretChecks', merged.maxWaitingSecretChecks, 0, 100_000);
   int('maxBufferedBytes', merged.maxBufferedBytes, 1024, 64 * 1024 * 1024);
   int('maxFramesPerSecond', merged.maxFramesPerSecond, 20, 100_000);
   int('maxErrorsPerSecond', merged.maxErrorsPerSecond, 1, 100_000);

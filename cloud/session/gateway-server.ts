@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../protocol/index.js';
 import { DeviceSession, type SessionDeps } from './device-session.js';
+import { limitSecretChecks } from './secret-check-limit.js';
 
 /** The path devices connect to. */
 export const DEVICE_PATH = '/v1/device';
 
-type GatewayDeps = Omit<SessionDeps, 'claim' | 'release'>;
+type GatewayDeps = Omit<SessionDeps, 'claim' | 'release' | 'verifyDevice'>;
 
 /**
  * The gateway's network face: an HTTP server with a health check and the
@@ -24,11 +25,19 @@ export class GatewayServer {
   /** Set while the store cannot be read, so a broken store is logged once, not once per device per tick. */
   private settingsProblem: string | undefined;
 
+  /** One bound on secret checks for every connection: a crowd of wrong hellos cannot take the threads turns need. */
+  private readonly verifyDevice: (deviceId: string, secret: string) => Promise<boolean>;
+
   private constructor(
     private readonly http: Server,
     private readonly wss: WebSocketServer,
     private readonly deps: GatewayDeps,
-  ) {}
+  ) {
+    this.verifyDevice = limitSecretChecks((id, secret) => deps.store.verifyDevice(id, secret), {
+      concurrency: deps.config.maxConcurrentSecretChecks,
+      maxWaiting: deps.config.maxWaitingSecretChecks,
+    });
+  }
 
   static async start(deps: GatewayDeps): Promise<GatewayServer> {
     const bound = deps.config.upgradeTimeoutMs;
@@ -119,6 +128,7 @@ export class GatewayServer {
   private accept(ws: import('ws').WebSocket): void {
     const session = new DeviceSession(ws, {
       ...this.deps,
+      verifyDevice: this.verifyDevice,
       claim: (deviceId, claimant) => {
         const previous = this.byDevice.get(deviceId);
         this.byDevice.set(deviceId, claimant);
