@@ -118,7 +118,7 @@ t.test('a half-sent upgrade request is cut at the upgrade bound instead of holdi
 });
 
 t.test('a flood of bad frames gets a bounded number of error replies and is closed as flooding (issue 10, findings 3 and 4)', async (t) => {
-  const gateway = await gatewayFor(t.testdir(), 0, undefined, { maxFramesPerSecond: 50, maxErrorsPerSecond: 5 });
+  const gateway = await gatewayFor(t.testdir(), 0, undefined, { maxMessagesPerSecond: 20, maxErrorsPerSecond: 5 });
   t.teardown(() => gateway.stop());
   const device = await RawDevice.connect(gateway.url);
   t.teardown(() => device.socket.terminate());

@@ -211,7 +211,7 @@ t.test('a device that stops reading is let go once what it was sent piles up pas
     },
   });
   const session = new DeviceSession(socket as unknown as WebSocket, {
-    config: gatewayConfig({ maxBufferedBytes: 1024, maxFramesPerSecond: 100_000 }),
+    config: gatewayConfig({ maxBufferedBytes: 1024, maxMessagesPerSecond: 100_000 }),
     providers: instantProviders(),
     store,
     turnLog: new TurnLog({ store, fallbackPath: join(dir, 'unsaved.jsonl'), log: silentLog }),

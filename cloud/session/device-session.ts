@@ -81,7 +81,8 @@ export class DeviceSession {
   private readonly runner: TurnRunner;
   private readonly turns: SessionTurns;
   /** The frames this device may send, and the error replies it may cause: a flood costs its sender alone. */
-  private readonly inbound: TokenBucket;
+  private readonly audioIn: TokenBucket;
+  private readonly messagesIn: TokenBucket;
   private readonly errorReplies: TokenBucket;
   /** Frames dropped over the rate within the current second; a second's worth of them ends the session. */
   private overLimit = { since: 0, count: 0 };
@@ -136,13 +137,14 @@ export class DeviceSession {
       maxUtteranceFrames: deps.config.maxUtteranceFrames,
       reportBadFrame: (code, message) => this.error(code, message, false),
     });
-    this.inbound = new TokenBucket(deps.config.maxFramesPerSecond, 2 * deps.config.maxFramesPerSecond);
+    this.audioIn = new TokenBucket(deps.config.maxFramesPerSecond, 2 * deps.config.maxFramesPerSecond);
+    this.messagesIn = new TokenBucket(deps.config.maxMessagesPerSecond, 2 * deps.config.maxMessagesPerSecond);
     this.errorReplies = new TokenBucket(deps.config.maxErrorsPerSecond, 2 * deps.config.maxErrorsPerSecond);
     this.timers.awaitHello(deps.config.helloTimeoutMs);
     socket.on('message', (data, isBinary) => {
       // ws still delivers frames that arrive during the closing handshake: they must not start turns.
       if (this.closed) return;
-      if (!this.inbound.take()) return this.dropOverLimit();
+      if (!(isBinary ? this.audioIn : this.messagesIn).take()) return this.dropOverLimit(isBinary ? this.deps.config.maxFramesPerSecond : this.deps.config.maxMessagesPerSecond);
       if (this.deviceId) this.timers.heard(deps.config.heartbeat);
       if (isBinary) this.receiveAudio(data as Buffer);
       else this.receiveText(data.toString());
@@ -187,6 +189,10 @@ export class DeviceSession {
     if (this.closed) return;
     this.closed = true;
     this.timers.stop();
+    const { framesOverLimit, errorsSuppressed } = this.counters;
+    if (framesOverLimit + errorsSuppressed + this.badFramesUnlogged > 0) {
+      this.deps.log('info', 'session ended with input not answered', { session: this.id, device: this.deviceId, framesOverLimit, errorsSuppressed, badFramesNotLogged: this.badFramesUnlogged });
+    }
     this.turns.disconnect();
     if (this.deviceId) this.deps.release(this.deviceId, this);
     const memory = this.memory;
@@ -210,13 +216,16 @@ export class DeviceSession {
     this.socket.terminate();
   }
 
-  private dropOverLimit(): void {
+  /** A frame past its allowance: dropped unread; a second's worth of them (`perSecond`) ends the session. */
+  private dropOverLimit(perSecond: number): void {
     this.counters.framesOverLimit++;
     const now = performance.now();
     if (now - this.overLimit.since > 1000) this.overLimit = { since: now, count: 0 };
-    if (++this.overLimit.count <= this.deps.config.maxFramesPerSecond) return;
+    if (++this.overLimit.count <= perSecond) return;
     this.deps.log('warn', 'device is flooding', { session: this.id, device: this.deviceId, framesOverLimit: this.counters.framesOverLimit });
     this.close(CloseCode.Flooding, 'too many frames');
+    // A flooding peer need not answer the close: what it still sends must not be read for 30 s more.
+    this.socket.terminate();
   }
 
   private error(code: string, message: string, retryable: boolean, turn?: number): void {
@@ -230,7 +239,7 @@ export class DeviceSession {
   private receiveText(text: string): void {
     const parsed = parseDeviceMessage(text);
     if (!parsed.ok && parsed.error.code === ErrorCode.VersionMismatch && this.handshake.greeted) {
-      // Only the first hello's version decides the session; another one is a second hello, whatever it says.
+      // Only the first hello's version decides the session; one of another version is a second hello.
       this.error(ErrorCode.DuplicateHello, 'this session has already said hello', false);
       return;
     }
@@ -312,7 +321,8 @@ export class DeviceSession {
   private refuse(refused: Refused, deviceId: string): void {
     if (refused.log) this.deps.log(refused.log.level, refused.log.message, { session: this.id, device: deviceId, ...(refused.log.error ? { error: refused.log.error } : {}) });
     if (this.closed) return;
-    this.error(refused.error.code, refused.error.message, refused.error.retryable);
+    // At most one a hello, and the device must learn why: never counted against the error allowance.
+    this.send({ type: 'error', code: refused.error.code, message: refused.error.message, retryable: refused.error.retryable });
     if (refused.close) this.close(refused.close.code, refused.close.reason);
   }
 

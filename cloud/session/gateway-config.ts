@@ -12,11 +12,13 @@ export interface GatewayConfig {
   /** Bytes the gateway lets pile up unsent for one device before it closes the connection as not reading (SlowReader). */
   readonly maxBufferedBytes: number;
   /**
-   * Frames a second one device may send, with a burst of twice that: audio is 17 a second, so a device
-   * never comes near it, nor does a simulator running several times faster than real time. Frames
+   * Audio frames a second one device may send, with a burst of twice that: a device sends 17. Scaled
+   * by pacing.rate unless set, so a simulator running faster than real time stays within it. Frames
    * past it are dropped and counted; a second's worth of them closes (Flooding).
    */
   readonly maxFramesPerSecond: number;
+  /** Text messages a second one device may send (burst twice that): a device sends a few a turn. Past it, as for audio. */
+  readonly maxMessagesPerSecond: number;
   /** Error replies a second to one device; past it they are counted, not sent, so bad input cannot make the gateway write. */
   readonly maxErrorsPerSecond: number;
   /** Secret checks (scrypt, on libuv's four threads) running at once, over every connection: the rest of the threads stay free for turns. */
@@ -54,6 +56,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   maxWaitingSecretChecks: 64,
   maxBufferedBytes: 256 * 1024,
   maxFramesPerSecond: 200,
+  maxMessagesPerSecond: 50,
   maxErrorsPerSecond: 10,
   heartbeat: Object.freeze({ intervalMs: 10_000, timeoutMs: 5000 }),
   pacing: Object.freeze({ leadMs: 600, rate: 1 }),
@@ -66,6 +69,9 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   turnBudgetMs: 4000,
   handsFreeIdleMs: 20_000,
 });
+
+/** The most audio frames a second any setting allows one device. */
+const MAX_FRAMES_PER_SECOND = 1_000_000;
 
 export class ConfigError extends Error {
   readonly code = 'bad_config';
@@ -82,6 +88,9 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
     heartbeat: { ...DEFAULT_GATEWAY_CONFIG.heartbeat, ...overrides.heartbeat },
     pacing: { ...DEFAULT_GATEWAY_CONFIG.pacing, ...overrides.pacing },
   };
+  // A gateway whose clock runs R times faster (tests, the simulator's --speed) hears its devices' audio R times faster too.
+  const rate = merged.pacing.rate;
+  if (overrides.maxFramesPerSecond === undefined && typeof rate === 'number' && rate > 1) merged.maxFramesPerSecond = Math.min(MAX_FRAMES_PER_SECOND, Math.ceil(DEFAULT_GATEWAY_CONFIG.maxFramesPerSecond * rate));
   const int = (key: string, value: number, min: number, max: number) => {
     if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`gateway config '${key}' must be an integer in ${min}..${max}, got ${value}`);
   };
@@ -91,7 +100,8 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('maxConcurrentSecretChecks', merged.maxConcurrentSecretChecks, 1, 64);
   int('maxWaitingSecretChecks', merged.maxWaitingSecretChecks, 0, 100_000);
   int('maxBufferedBytes', merged.maxBufferedBytes, 1024, 64 * 1024 * 1024);
-  int('maxFramesPerSecond', merged.maxFramesPerSecond, 20, 100_000);
+  int('maxFramesPerSecond', merged.maxFramesPerSecond, 20, MAX_FRAMES_PER_SECOND);
+  int('maxMessagesPerSecond', merged.maxMessagesPerSecond, 10, 100_000);
   int('maxErrorsPerSecond', merged.maxErrorsPerSecond, 1, 100_000);
   int('heartbeat.intervalMs', merged.heartbeat.intervalMs, 100, 600_000);
   int('heartbeat.timeoutMs', merged.heartbeat.timeoutMs, 100, 600_000);

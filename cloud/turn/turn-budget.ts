@@ -16,7 +16,10 @@ export interface TurnBudgetOptions {
   readonly minRetryMs: number;
   /** Once a stream has started, the longest silence between two of its pieces. */
   readonly stallMs: number;
-  /** Attempts of one stage in one turn, the first included: a provider that keeps failing is not hammered. */
+  /**
+   * Attempts of one call of a stage (one recognition, one model request, one sentence's voice or
+   * check), the first included: a provider that keeps failing is not hammered.
+   */
   readonly maxAttempts: number;
   /**
    * The wait before the second attempt when the provider gave no Retry-After; it doubles for each
