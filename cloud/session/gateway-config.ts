@@ -23,7 +23,10 @@ export interface GatewayConfig {
   readonly maxErrorsPerSecond: number;
   /** Secret checks (scrypt, on libuv's four threads) running at once, over every connection: the rest of the threads stay free for turns. */
   readonly maxConcurrentSecretChecks: number;
-  /** Secret checks waiting for their turn; past it a hello is answered busy (retryable) at once. */
+  /**
+   * Secret checks waiting for their turn; past it a hello is answered busy (retryable) at once. As many
+   * as maxSessions, so that every toy reconnecting after a restart queues rather than being sent away.
+   */
   readonly maxWaitingSecretChecks: number;
   /** The longest a client may take to send its HTTP request (the WebSocket upgrade among them): a half-sent one holds a socket. */
   readonly upgradeTimeoutMs: number;
@@ -53,7 +56,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   helloTimeoutMs: HELLO_TIMEOUT_MS,
   upgradeTimeoutMs: 5000,
   maxConcurrentSecretChecks: 2,
-  maxWaitingSecretChecks: 64,
+  maxWaitingSecretChecks: 500,
   maxBufferedBytes: 256 * 1024,
   maxFramesPerSecond: 200,
   maxMessagesPerSecond: 50,
