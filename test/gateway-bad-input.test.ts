@@ -3,6 +3,9 @@ import { connect } from 'node:net';
 import t from 'tap';
 import WebSocket from 'ws';
 import { AudioKind, CloseCode, PROTOCOL_VERSION, UPLINK_AUDIO, encodeAudioFrame, parseGatewayMessage, type GatewayMessage } from '../protocol/index.js';
+import { join } from 'node:path';
+import { startGateway } from '../cloud/gateway-main.js';
+import { gatewayConfig } from '../cloud/session/gateway-config.js';
 import { DEVICE_ID, DEVICE_SECRET, gatewayFor } from './harness.js';
 import { RawDevice } from './raw-device.js';
 
@@ -147,4 +150,19 @@ t.test('a crowd of wrong hellos waits in a bounded queue for the secret checks, 
   t.teardown(() => device.socket.terminate());
   await device.hello();
   await device.next((m) => m.type === 'welcome', 'the toy itself still gets in');
+});
+
+t.test('refusals at capacity are logged once per interval with a count, not once per try (issue 10, finding 4)', async (t) => {
+  const lines: { message: string; fields?: Record<string, unknown> }[] = [];
+  const gateway = await startGateway(gatewayConfig({ port: 0, databasePath: join(t.testdir(), 'gateway.db'), maxSessions: 1 }), (_level, message, fields) => void lines.push({ message, ...(fields ? { fields } : {}) }));
+  t.teardown(() => gateway.stop());
+  const holder = await RawDevice.connect(gateway.url);
+  t.teardown(() => holder.socket.terminate());
+  for (let i = 0; i < 20; i++) {
+    const socket = new WebSocket(gateway.url);
+    const [error] = await once(socket, 'error');
+    t.match((error as Error).message, /503/, `try ${i + 1} refused`);
+  }
+  const refusals = lines.filter((line) => /at capacity/.test(line.message));
+  t.equal(refusals.length, 1, `${refusals.length} lines for 20 refusals`);
 });

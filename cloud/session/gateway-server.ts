@@ -4,6 +4,10 @@ import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../protocol/index.js';
 import { DeviceSession, type SessionDeps } from './device-session.js';
 import { limitSecretChecks } from './secret-check-limit.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** At most one log line about refusals at capacity this often. */
+const CAPACITY_LOG_MS = 10_000;
 
 /** The path devices connect to. */
 export const DEVICE_PATH = '/v1/device';
@@ -25,6 +29,9 @@ export class GatewayServer {
   /** Set while the store cannot be read, so a broken store is logged once, not once per device per tick. */
   private settingsProblem: string | undefined;
 
+  /** Upgrades refused at capacity since the last line said so; at most one line per CAPACITY_LOG_MS. */
+  private refusedAtCapacity = 0;
+  private readonly capacityLog = new TokenBucket(1000 / CAPACITY_LOG_MS, 1);
   /** One bound on secret checks for every connection: a crowd of wrong hellos cannot take the threads turns need. */
   private readonly verifyDevice: (deviceId: string, secret: string) => Promise<boolean>;
 
@@ -63,7 +70,12 @@ export class GatewayServer {
         return;
       }
       if (gateway.sessions.size >= deps.config.maxSessions) {
-        deps.log('warn', 'refusing a device: at capacity', { sessions: gateway.sessions.size });
+        gateway.refusedAtCapacity++;
+        // A crowd at the door would write a line per knock: one line per interval, with the count.
+        if (gateway.capacityLog.take()) {
+          deps.log('warn', 'refusing devices: at capacity', { sessions: gateway.sessions.size, refused: gateway.refusedAtCapacity });
+          gateway.refusedAtCapacity = 0;
+        }
         socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n\r\n');
         return;
       }
