@@ -28,6 +28,8 @@ import type { GatewayConfig } from './gateway-config.js';
 import { newSessionCounters, type SessionCounters } from './session-counters.js';
 import { SessionTimers } from './session-timers.js';
 import { SessionTurns } from './session-turns.js';
+import { FrameAllowance, type FrameVerdict } from './frame-allowance.js';
+import { OncePerInterval } from './once-per-interval.js';
 import { TokenBucket } from './token-bucket.js';
 import { sameToySettings, toySettingsFor } from './toy-settings.js';
 import { TurnRunner } from './turn-runner.js';
@@ -81,14 +83,11 @@ export class DeviceSession {
   private readonly runner: TurnRunner;
   private readonly turns: SessionTurns;
   /** The frames this device may send, and the error replies it may cause: a flood costs its sender alone. */
-  private readonly audioIn: TokenBucket;
-  private readonly messagesIn: TokenBucket;
+  private readonly audioIn: FrameAllowance;
+  private readonly messagesIn: FrameAllowance;
   private readonly errorReplies: TokenBucket;
-  /** Frames dropped over the rate within the current second; a second's worth of them ends the session. */
-  private overLimit = { since: 0, count: 0 };
   /** Bad frames are logged once per BAD_FRAME_LOG_MS, with the count of the ones in between. */
-  private readonly badFrameLog = new TokenBucket(1000 / BAD_FRAME_LOG_MS, 1);
-  private badFramesUnlogged = 0;
+  private readonly badFrameLog = new OncePerInterval(BAD_FRAME_LOG_MS);
 
   constructor(
     private readonly socket: WebSocket,
@@ -137,14 +136,15 @@ export class DeviceSession {
       maxUtteranceFrames: deps.config.maxUtteranceFrames,
       reportBadFrame: (code, message) => this.error(code, message, false),
     });
-    this.audioIn = new TokenBucket(deps.config.maxFramesPerSecond, 2 * deps.config.maxFramesPerSecond);
-    this.messagesIn = new TokenBucket(deps.config.maxMessagesPerSecond, 2 * deps.config.maxMessagesPerSecond);
+    this.audioIn = new FrameAllowance(deps.config.maxFramesPerSecond);
+    this.messagesIn = new FrameAllowance(deps.config.maxMessagesPerSecond);
     this.errorReplies = new TokenBucket(deps.config.maxErrorsPerSecond, 2 * deps.config.maxErrorsPerSecond);
     this.timers.awaitHello(deps.config.helloTimeoutMs);
     socket.on('message', (data, isBinary) => {
       // ws still delivers frames that arrive during the closing handshake: they must not start turns.
       if (this.closed) return;
-      if (!(isBinary ? this.audioIn : this.messagesIn).take()) return this.dropOverLimit(isBinary ? this.deps.config.maxFramesPerSecond : this.deps.config.maxMessagesPerSecond);
+      const verdict = (isBinary ? this.audioIn : this.messagesIn).take();
+      if (verdict !== 'read') return this.overLimit(verdict);
       if (this.deviceId) this.timers.heard(deps.config.heartbeat);
       if (isBinary) this.receiveAudio(data as Buffer);
       else this.receiveText(data.toString());
@@ -190,8 +190,9 @@ export class DeviceSession {
     this.closed = true;
     this.timers.stop();
     const { framesOverLimit, errorsSuppressed } = this.counters;
-    if (framesOverLimit + errorsSuppressed + this.badFramesUnlogged > 0) {
-      this.deps.log('info', 'session ended with input not answered', { session: this.id, device: this.deviceId, framesOverLimit, errorsSuppressed, badFramesNotLogged: this.badFramesUnlogged });
+    const badFramesNotLogged = this.badFrameLog.unreported;
+    if (framesOverLimit + errorsSuppressed + badFramesNotLogged > 0) {
+      this.deps.log('info', 'session ended with input not answered', { session: this.id, device: this.deviceId, framesOverLimit, errorsSuppressed, badFramesNotLogged });
     }
     this.turns.disconnect();
     if (this.deviceId) this.deps.release(this.deviceId, this);
@@ -216,12 +217,10 @@ export class DeviceSession {
     this.socket.terminate();
   }
 
-  /** A frame past its allowance: dropped unread; a second's worth of them (`perSecond`) ends the session. */
-  private dropOverLimit(perSecond: number): void {
+  /** A frame past its allowance is dropped unread; a flood of them ends the session. */
+  private overLimit(verdict: Exclude<FrameVerdict, 'read'>): void {
     this.counters.framesOverLimit++;
-    const now = performance.now();
-    if (now - this.overLimit.since > 1000) this.overLimit = { since: now, count: 0 };
-    if (++this.overLimit.count <= perSecond) return;
+    if (verdict === 'drop') return;
     this.deps.log('warn', 'device is flooding', { session: this.id, device: this.deviceId, framesOverLimit: this.counters.framesOverLimit });
     this.close(CloseCode.Flooding, 'too many frames');
     // A flooding peer need not answer the close: what it still sends must not be read for 30 s more.
@@ -245,10 +244,10 @@ export class DeviceSession {
     }
     if (!parsed.ok) {
       this.counters.badFrames++;
-      if (this.badFrameLog.take()) {
-        this.deps.log('warn', 'bad frame from device', { session: this.id, device: this.deviceId, code: parsed.error.code, detail: parsed.error.message, ...(this.badFramesUnlogged > 0 ? { notLogged: this.badFramesUnlogged } : {}) });
-        this.badFramesUnlogged = 0;
-      } else this.badFramesUnlogged++;
+      const count = this.badFrameLog.note();
+      if (count !== undefined) {
+        this.deps.log('warn', 'bad frame from device', { session: this.id, device: this.deviceId, code: parsed.error.code, detail: parsed.error.message, ...(count > 1 ? { notLogged: count - 1 } : {}) });
+      }
       this.error(parsed.error.code, parsed.error.message, false);
       if (parsed.error.code === ErrorCode.VersionMismatch) this.close(CloseCode.VersionMismatch, 'protocol version mismatch');
       return;

@@ -4,7 +4,7 @@ import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../protocol/index.js';
 import { DeviceSession, type SessionDeps } from './device-session.js';
 import { limitSecretChecks } from './secret-check-limit.js';
-import { TokenBucket } from './token-bucket.js';
+import { OncePerInterval } from './once-per-interval.js';
 
 /** At most one log line about refusals at capacity this often. */
 const CAPACITY_LOG_MS = 10_000;
@@ -29,9 +29,8 @@ export class GatewayServer {
   /** Set while the store cannot be read, so a broken store is logged once, not once per device per tick. */
   private settingsProblem: string | undefined;
 
-  /** Upgrades refused at capacity since the last line said so; at most one line per CAPACITY_LOG_MS. */
-  private refusedAtCapacity = 0;
-  private readonly capacityLog = new TokenBucket(1000 / CAPACITY_LOG_MS, 1);
+  /** Upgrades refused at capacity: at most one line per CAPACITY_LOG_MS, with the count. */
+  private readonly refusedAtCapacity = new OncePerInterval(CAPACITY_LOG_MS);
   /** One bound on secret checks for every connection: a crowd of wrong hellos cannot take the threads turns need. */
   private readonly verifyDevice: (deviceId: string, secret: string) => Promise<boolean>;
 
@@ -70,12 +69,9 @@ export class GatewayServer {
         return;
       }
       if (gateway.sessions.size >= deps.config.maxSessions) {
-        gateway.refusedAtCapacity++;
         // A crowd at the door would write a line per knock: one line per interval, with the count.
-        if (gateway.capacityLog.take()) {
-          deps.log('warn', 'refusing devices: at capacity', { sessions: gateway.sessions.size, refused: gateway.refusedAtCapacity });
-          gateway.refusedAtCapacity = 0;
-        }
+        const refused = gateway.refusedAtCapacity.note();
+        if (refused !== undefined) deps.log('warn', 'refusing devices: at capacity', { sessions: gateway.sessions.size, refused });
         socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n\r\n');
         return;
       }
