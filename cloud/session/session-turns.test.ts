@@ -272,7 +272,7 @@ t.test("a push-mode listen stop in a hands-free turn is ignored: the gateway fin
 });
 
 t.test("a switched-off listener's last words never reach the turn that followed", async (t) => {
-  const { turns, sent, started } = setup();
+  const { turns, sent, started, vads } = setup();
   turns.listenStart(listen('start', 1, 'hands_free'));
   const first = turns.routes.handsFree()!;
   // Words the first listener is still deciding about when hands-free goes off and on again.
@@ -280,8 +280,8 @@ t.test("a switched-off listener's last words never reach the turn that followed"
   turns.listenStop(listen('stop', 1, 'hands_free'));
   turns.listenStart(listen('start', 2, 'hands_free'));
   t.equal(turns.state, 'handsFreeWaiting');
-  await settle();
-  await settle();
+  // The first listener closes once it has heard out its frames and told what it heard.
+  await until(t, 'the first listener is done', () => vads[0]?.closed === true);
   t.equal(turns.state, 'handsFreeWaiting', 'turn 2 still waits for its own words');
   t.equal(started.length, 0, 'no pipeline was started by turn 1\'s words');
   t.notOk(said(sent).some((line) => line.startsWith('vad')), 'and the device heard no vad news of either turn');
