@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { gatewayConfig } from '../cloud/session/gateway-config.js';
+import { ConfigError, gatewayConfig } from '../cloud/session/gateway-config.js';
 import { startGateway } from '../cloud/gateway-main.js';
 import { providerSettingsFromEnv } from '../cloud/providers/provider-settings.js';
 import { createLog, isLogLevel } from './create-log.js';
@@ -14,6 +14,10 @@ export const GATEWAY_HELP = `pommai gateway: run the cloud gateway (offline prov
   --log-level LEVEL      debug, info, warn or error (default info)
   --pacing-rate R        play downlink R times faster than real time (tests only; default 1)
   --turn-budget-ms MS    listen stop to first sound at most, shared out as stage timeouts (default 4000)
+  --client-address-header NAME
+                         behind a reverse proxy: the header with the client's address (its last
+                         entry), e.g. X-Forwarded-For; per-address limits count it. Unset: the socket's
+                         peer is the client and no header is believed
   --pair-from-stdin      read "deviceId secret" lines on stdin and register them (used by pommai sim)
 
 Prints one JSON line {"type":"listening","url":...} on stdout once it accepts devices.`;
@@ -28,6 +32,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
       'log-level': { type: 'string', default: 'info' },
       'pacing-rate': { type: 'string' },
       'turn-budget-ms': { type: 'string' },
+      'client-address-header': { type: 'string' },
       'pair-from-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -39,12 +44,13 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
   const level = values['log-level'];
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, got '${level}'`);
   const log = createLog(level, { service: 'gateway' });
-  const config = gatewayConfig({
+  const config = configFromFlags({
     ...(values.host ? { host: values.host } : {}),
     ...(values.port ? { port: Number(values.port) } : {}),
     ...(values.db ? { databasePath: values.db } : {}),
     ...(values['pacing-rate'] ? { pacing: { rate: Number(values['pacing-rate']) } } : {}),
     ...(values['turn-budget-ms'] ? { turnBudgetMs: Number(values['turn-budget-ms']) } : {}),
+    ...(values['client-address-header'] ? { clientAddressHeader: values['client-address-header'] } : {}),
   });
   // The one place the gateway reads provider keys: the composition root below receives settings.
   const gateway = await startGateway(config, log, { providerSettings: providerSettingsFromEnv(process.env) });
@@ -69,4 +75,14 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
   log('info', 'gateway stopping');
   await gateway.stop();
   return 0;
+}
+
+/** Every gateway setting here comes from a flag: a bad value is bad usage (exit 2), said as the config says it. */
+function configFromFlags(overrides: Parameters<typeof gatewayConfig>[0]) {
+  try {
+    return gatewayConfig(overrides);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }

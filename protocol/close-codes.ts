@@ -18,6 +18,8 @@ export const CloseCode = Object.freeze({
   SlowReader: 4006,
   /** The peer sent frames faster than the gateway allows, for longer than a burst. */
   Flooding: 4007,
+  /** Too many wrong hellos came from the peer's network address; its secret was not checked. */
+  TooManyAttempts: 4008,
 } as const);
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -21,6 +21,8 @@ export const ErrorCode = Object.freeze({
   Locked: 'locked',
   /** The gateway cannot take the device now (its store is unavailable); sent in answer to the hello. */
   Busy: 'busy',
+  /** Too many wrong hellos came from this network address: the hello's secret was not checked. Sent in answer to the hello. */
+  TooManyAttempts: 'too_many_attempts',
 } as const);
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

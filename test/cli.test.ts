@@ -118,6 +118,9 @@ t.test('help and usage errors', async (t) => {
   const badId = pommai(['devices', 'add', 'bad id!', '--db', join(t.testdir(), 'g.db')]);
   t.equal(await badId.exit, 2);
   t.match(badId.stderr(), /device id 'bad id!'/);
+  const badHeader = pommai(['gateway', '--port', '0', '--db', join(t.testdir(), 'g.db'), '--client-address-header', 'bad header']);
+  t.equal(await badHeader.exit, 2, 'a bad gateway setting from a flag is a usage error');
+  t.match(badHeader.stderr(), /clientAddressHeader/);
 });
 
 t.test('pommai device names the gateway it could not reach, and why', async (t) => {

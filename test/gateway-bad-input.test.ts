@@ -137,7 +137,7 @@ t.test('a flood of bad frames gets a bounded number of error replies and is clos
 t.test('a crowd of wrong hellos waits in a bounded queue for the secret checks, or is told busy (issue 10, finding 2)', async (t) => {
   const gateway = await gatewayFor(t.testdir(), 0, undefined, { maxConcurrentSecretChecks: 1, maxWaitingSecretChecks: 2 });
   t.teardown(() => gateway.stop());
-  const crowd = await Promise.all(Array.from({ length: 12 }, () => RawDevice.connect(gateway.url)));
+  const crowd = await Promise.all(Array.from({ length: 12 }, (_, i) => RawDevice.connect(gateway.url, `127.0.0.${i + 2}`)));
   t.teardown(() => crowd.forEach((device) => device.socket.terminate()));
   for (const device of crowd) await device.hello({ secret: 'wrong-secret-wrong-secret' });
   const answers = await Promise.all(crowd.map((device) => device.next((m) => m.type === 'error', 'an answer to the hello')));
@@ -156,8 +156,11 @@ t.test('refusals at capacity are logged once per interval with a count, not once
   const lines: { message: string; fields?: Record<string, unknown> }[] = [];
   const gateway = await startGateway(gatewayConfig({ port: 0, databasePath: join(t.testdir(), 'gateway.db'), maxSessions: 1 }), (_level, message, fields) => void lines.push({ message, ...(fields ? { fields } : {}) }));
   t.teardown(() => gateway.stop());
+  await gateway.store.addDeviceWithSecret(DEVICE_ID, DEVICE_SECRET);
   const holder = await RawDevice.connect(gateway.url);
   t.teardown(() => holder.socket.terminate());
+  await holder.hello();
+  await holder.next((m) => m.type === 'welcome', 'welcome');
   for (let i = 0; i < 20; i++) {
     const socket = new WebSocket(gateway.url);
     const [error] = await once(socket, 'error');

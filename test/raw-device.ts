@@ -20,8 +20,9 @@ export class RawDevice {
     this.closed = once(socket, 'close').then(([code, reason]) => ({ code: code as number, reason: String(reason) }));
   }
 
-  static async connect(url: string): Promise<RawDevice> {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+  /** `from`: the loopback address to connect from (127.0.0.2 and up), so that per-address limits apply as they would to many clients. */
+  static async connect(url: string, from?: string): Promise<RawDevice> {
+    const socket = new WebSocket(url, { perMessageDeflate: false, ...(from === undefined ? {} : { localAddress: from }) });
     const device = new RawDevice(socket);
     await once(socket, 'open');
     return device;

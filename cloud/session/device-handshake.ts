@@ -22,6 +22,14 @@ export interface Refused {
 
 export type HandshakeResult = Admitted | Refused;
 
+/** The allowance of wrong hellos of the address a hello came from (cloud/session/admission.ts). */
+export interface HelloAttempts {
+  mayCheckSecret(): boolean;
+  failedHello(): void;
+}
+
+const UNLIMITED: HelloAttempts = { mayCheckSecret: () => true, failedHello: () => {} };
+
 const refuse = (code: string, message: string, close?: Refused['close'], extra: Partial<Pick<Refused, 'log'>> & { retryable?: boolean } = {}): Refused => ({
   ok: false,
   error: { code, message, retryable: extra.retryable ?? false },
@@ -37,7 +45,10 @@ const refuse = (code: string, message: string, close?: Refused['close'], extra: 
 export class DeviceHandshake {
   private started = false;
 
-  constructor(private readonly store: Pick<Store, 'verifyDevice' | 'deviceSettings'>) {}
+  constructor(
+    private readonly store: Pick<Store, 'verifyDevice' | 'deviceSettings'>,
+    private readonly attempts: HelloAttempts = UNLIMITED,
+  ) {}
 
   /** Whether a hello has been taken: the hello timer stops then, however long the secret check takes. */
   get greeted(): boolean {
@@ -53,6 +64,10 @@ export class DeviceHandshake {
       return refuse(ErrorCode.InvalidMessage, `uplink audio must be opus ${UPLINK_AUDIO.sampleRate} Hz in ${UPLINK_AUDIO.frameMs} ms frames`, { code: CloseCode.ProtocolError, reason: 'unsupported audio parameters' });
     }
     this.started = true;
+    // An address guessing secrets is not given more scrypt: its allowance is spent until it refills.
+    if (!this.attempts.mayCheckSecret()) {
+      return refuse(ErrorCode.TooManyAttempts, 'too many wrong hellos from this address: try again later', { code: CloseCode.TooManyAttempts, reason: 'too many attempts' }, { retryable: true });
+    }
     let known: boolean;
     let settings: ParentSettings = {};
     try {
@@ -66,7 +81,10 @@ export class DeviceHandshake {
         log: { level: 'error', message: 'cannot check the device or read its settings', error: (error as Error).message },
       });
     }
-    if (!known) return refuse(ErrorCode.Unauthorized, 'unknown device or wrong secret', { code: CloseCode.Unauthorized, reason: 'unauthorized' }, { log: { level: 'warn', message: 'device refused' } });
+    if (!known) {
+      this.attempts.failedHello();
+      return refuse(ErrorCode.Unauthorized, 'unknown device or wrong secret', { code: CloseCode.Unauthorized, reason: 'unauthorized' }, { log: { level: 'warn', message: 'device refused' } });
+    }
     return { ok: true, deviceId: hello.deviceId, capabilities: new Set(hello.capabilities), settings };
   }
 }

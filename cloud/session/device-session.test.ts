@@ -39,7 +39,7 @@ async function host(t: Test, config: Parameters<typeof gatewayConfig>[0] = {}, s
         memories,
         vad: () => new EnergyVad(),
         log,
-        claim: () => undefined,
+        claim: () => true,
         release: () => undefined,
       }),
     );
@@ -219,7 +219,7 @@ t.test('a device that stops reading is let go once what it was sent piles up pas
     memories,
     vad: () => new EnergyVad(),
     log: silentLog,
-    claim: () => undefined,
+    claim: () => true,
     release: () => undefined,
   });
   socket.emit('message', Buffer.from(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, deviceId: 'toy-1', secret: SECRET, firmware: 'test', audio: UPLINK_AUDIO, capabilities: [] })), false);

@@ -23,6 +23,7 @@ import type { TurnLog } from '../store/turn-log.js';
 import type { ToyProfile } from '../toy/toy-profile.js';
 import type { ReplyCache } from '../turn/reply-cache.js';
 import type { Vad } from '../vad/vad.js';
+import type { AdmissionTicket } from './admission.js';
 import { DeviceHandshake, type Refused } from './device-handshake.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { newSessionCounters, type SessionCounters } from './session-counters.js';
@@ -52,13 +53,21 @@ export interface SessionDeps {
   readonly log: Log;
   /** Checks a device's secret; the gateway bounds how many run at once (secret-check-limit.ts). Default: the store's. */
   readonly verifyDevice?: (deviceId: string, secret: string) => Promise<boolean>;
-  /** Called once the device proved who it is; an older session of the same device is closed by it. */
-  readonly claim: (deviceId: string, session: DeviceSession) => void;
+  /**
+   * Called once the device proved who it is; an older session of the same device is closed by it.
+   * False: the gateway has no session left for the device, which is told busy.
+   */
+  readonly claim: (deviceId: string, session: DeviceSession) => boolean;
   readonly release: (deviceId: string, session: DeviceSession) => void;
+  /** This socket's place at the gateway (admission.ts): told of the hello, of a wrong one, and of the end. None: unbounded (tests). */
+  readonly admission?: Pick<AdmissionTicket, 'greet' | 'mayCheckSecret' | 'failedHello' | 'end'>;
 }
 
 /** At most one log line about a device's bad frames this often: a flood must not fill the disk with lines. */
 const BAD_FRAME_LOG_MS = 10_000;
+
+/** A peer closed by the gateway has this long to answer the close frame before its socket is cut: a silent one would hold it for 30 s. */
+const CLOSE_GRACE_MS = 1000;
 
 /**
  * One connected device: the handshake, then its turns. Everything the device
@@ -93,10 +102,13 @@ export class DeviceSession {
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
   ) {
-    this.handshake = new DeviceHandshake({
-      verifyDevice: deps.verifyDevice ?? ((id, secret) => deps.store.verifyDevice(id, secret)),
-      deviceSettings: (id) => deps.store.deviceSettings(id),
-    });
+    this.handshake = new DeviceHandshake(
+      {
+        verifyDevice: deps.verifyDevice ?? ((id, secret) => deps.store.verifyDevice(id, secret)),
+        deviceSettings: (id) => deps.store.deviceSettings(id),
+      },
+      deps.admission,
+    );
     this.timers = new SessionTimers((which) =>
       which === 'hello' ? this.close(CloseCode.HelloTimeout, 'no hello in time') : this.close(CloseCode.HeartbeatTimeout, 'nothing heard from the device'),
     );
@@ -167,6 +179,7 @@ export class DeviceSession {
     if (this.closed) return;
     this.deps.log('info', 'closing session', { session: this.id, device: this.deviceId, code, reason });
     this.socket.close(code, reason);
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
     this.ended();
   }
 
@@ -188,6 +201,7 @@ export class DeviceSession {
   private ended(): void {
     if (this.closed) return;
     this.closed = true;
+    this.deps.admission?.end();
     this.timers.stop();
     const { framesOverLimit, errorsSuppressed } = this.counters;
     const badFramesNotLogged = this.badFrameLog.unreported;
@@ -291,10 +305,12 @@ export class DeviceSession {
     const result = await this.handshakeOf(hello);
     if (!result.ok) return this.refuse(result, hello.deviceId);
     if (this.closed) return;
+    // Claiming closes an older session of this device, which hands its memory back first.
+    if (!this.deps.claim(result.deviceId, this)) {
+      return this.refuse({ ok: false, error: { code: ErrorCode.Busy, message: 'the gateway has no session left: try again', retryable: true }, close: { code: CloseCode.GoingAway, reason: 'at capacity' } }, hello.deviceId);
+    }
     this.deviceId = result.deviceId;
     this.capabilities = result.capabilities;
-    // Claiming closes an older session of this device, which hands its memory back first.
-    this.deps.claim(result.deviceId, this);
     // What the child and the toy said before, read once that older session's memory is saved.
     // A store that cannot give it leaves the memory empty.
     const memory = await this.deps.memories.open(result.deviceId);
@@ -313,7 +329,10 @@ export class DeviceSession {
   /** The handshake's answer; the hello timer stops as soon as a hello is taken, a slow check or not. */
   private handshakeOf(hello: HelloMessage) {
     const answer = this.handshake.hello(hello);
-    if (this.handshake.greeted) this.timers.helloArrived();
+    if (this.handshake.greeted) {
+      this.timers.helloArrived();
+      this.deps.admission?.greet();
+    }
     return answer;
   }
 

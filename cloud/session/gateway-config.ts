@@ -8,7 +8,27 @@ export interface GatewayConfig {
   readonly port: number;
   /** SQLite database file. */
   readonly databasePath: string;
+  /** How long a socket may stay open without a hello: a device says it at once, a stranger's silent socket goes soon. */
   readonly helloTimeoutMs: number;
+  /**
+   * Sockets that have not yet proved who they are (no hello, or its secret being checked), at once: a
+   * pool of their own beside maxSessions, so strangers cannot take a device's place. When it is full,
+   * a newcomer takes the place of the oldest socket that has said nothing (cloud/session/admission.ts).
+   */
+  readonly maxPendingConnections: number;
+  /** Of those, from one client address (an IPv4 address or an IPv6 /64); past it the upgrade gets HTTP 429. */
+  readonly maxPendingPerAddress: number;
+  /** Sockets from one client address, proved or not: a school behind one router has a classroom of toys. */
+  readonly maxConnectionsPerAddress: number;
+  /** Wrong hellos (unknown device, wrong secret) one address may send in a burst; then HTTP 429 until the allowance refills. */
+  readonly maxFailedHellosPerAddress: number;
+  /** The time over which a spent allowance of wrong hellos refills. */
+  readonly failedHelloWindowMs: number;
+  /**
+   * Behind a reverse proxy: the header that carries the client's address (its last entry), e.g.
+   * X-Forwarded-For. Unset: the socket's peer is the client, and no header is believed.
+   */
+  readonly clientAddressHeader?: string;
   /** Bytes the gateway lets pile up unsent for one device before it closes the connection as not reading (SlowReader). */
   readonly maxBufferedBytes: number;
   /**
@@ -54,6 +74,11 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   port: 8787,
   databasePath: '.pommai/gateway.db',
   helloTimeoutMs: HELLO_TIMEOUT_MS,
+  maxPendingConnections: 64,
+  maxPendingPerAddress: 8,
+  maxConnectionsPerAddress: 100,
+  maxFailedHellosPerAddress: 10,
+  failedHelloWindowMs: 60_000,
   upgradeTimeoutMs: 5000,
   maxConcurrentSecretChecks: 2,
   maxWaitingSecretChecks: 500,
@@ -99,6 +124,11 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   };
   int('port', merged.port, 0, 65535);
   int('helloTimeoutMs', merged.helloTimeoutMs, 100, 600_000);
+  int('maxPendingConnections', merged.maxPendingConnections, 1, 100_000);
+  int('maxPendingPerAddress', merged.maxPendingPerAddress, 1, 100_000);
+  int('maxConnectionsPerAddress', merged.maxConnectionsPerAddress, 1, 1_000_000);
+  int('maxFailedHellosPerAddress', merged.maxFailedHellosPerAddress, 1, 100_000);
+  int('failedHelloWindowMs', merged.failedHelloWindowMs, 1000, 86_400_000);
   int('upgradeTimeoutMs', merged.upgradeTimeoutMs, 100, 60_000);
   int('maxConcurrentSecretChecks', merged.maxConcurrentSecretChecks, 1, 64);
   int('maxWaitingSecretChecks', merged.maxWaitingSecretChecks, 0, 100_000);
@@ -119,6 +149,9 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   int('handsFreeIdleMs', merged.handsFreeIdleMs, 1000, 600_000);
   if (!(merged.pacing.rate > 0 && merged.pacing.rate <= 1000)) throw new ConfigError(`gateway config 'pacing.rate' must be in (0, 1000], got ${merged.pacing.rate}`);
   if (typeof merged.host !== 'string' || merged.host === '') throw new ConfigError("gateway config 'host' must be a host name or address");
+  if (merged.clientAddressHeader !== undefined && !/^[A-Za-z0-9-]+$/.test(merged.clientAddressHeader)) {
+    throw new ConfigError(`gateway config 'clientAddressHeader' must be a header name such as X-Forwarded-For, got '${merged.clientAddressHeader}'`);
+  }
   if (typeof merged.databasePath !== 'string' || merged.databasePath === '') throw new ConfigError("gateway config 'databasePath' must be a file path");
   return Object.freeze({ ...merged, heartbeat: Object.freeze(merged.heartbeat), pacing: Object.freeze(merged.pacing) });
 }

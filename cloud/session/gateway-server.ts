@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../protocol/index.js';
+import { Admission, type AdmissionRefusal, type AdmissionTicket } from './admission.js';
+import { clientAddress } from './client-address.js';
 import { DeviceSession, type SessionDeps } from './device-session.js';
 import { limitSecretChecks } from './secret-check-limit.js';
 import { OncePerInterval } from './once-per-interval.js';
@@ -12,7 +14,10 @@ const CAPACITY_LOG_MS = 10_000;
 /** The path devices connect to. */
 export const DEVICE_PATH = '/v1/device';
 
-type GatewayDeps = Omit<SessionDeps, 'claim' | 'release' | 'verifyDevice'>;
+type GatewayDeps = Omit<SessionDeps, 'claim' | 'release' | 'verifyDevice' | 'admission'>;
+
+/** Addresses whose refusals are counted apart for the log at once; past it the quietest is forgotten. */
+const MAX_LOGGED_ADDRESSES = 1000;
 
 /**
  * The gateway's network face: an HTTP server with a health check and the
@@ -29,8 +34,14 @@ export class GatewayServer {
   /** Set while the store cannot be read, so a broken store is logged once, not once per device per tick. */
   private settingsProblem: string | undefined;
 
+  /** Who may open a socket and keep it: the pools and the per-address limits. */
+  private readonly admission: Admission;
   /** Upgrades refused at capacity: at most one line per CAPACITY_LOG_MS, with the count. */
   private readonly refusedAtCapacity = new OncePerInterval(CAPACITY_LOG_MS);
+  /** Upgrades refused for an address's share: at most one line per address per CAPACITY_LOG_MS. */
+  private readonly refusedByAddress = new Map<string, OncePerInterval>();
+  /** Upgrades without the trusted proxy's address header. */
+  private readonly refusedWithoutAddress = new OncePerInterval(CAPACITY_LOG_MS);
   /** One bound on secret checks for every connection: a crowd of wrong hellos cannot take the threads turns need. */
   private readonly verifyDevice: (deviceId: string, secret: string) => Promise<boolean>;
 
@@ -39,6 +50,7 @@ export class GatewayServer {
     private readonly wss: WebSocketServer,
     private readonly deps: GatewayDeps,
   ) {
+    this.admission = new Admission(deps.config);
     this.verifyDevice = limitSecretChecks((id, secret) => deps.store.verifyDevice(id, secret), {
       concurrency: deps.config.maxConcurrentSecretChecks,
       maxWaiting: deps.config.maxWaitingSecretChecks,
@@ -54,7 +66,7 @@ export class GatewayServer {
     http.on('request', (request, response) => {
       if (request.url === '/healthz') {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ ok: true, sessions: gateway.sessions.size }));
+        response.end(JSON.stringify({ ok: true, sessions: gateway.admission.sessions, pending: gateway.admission.pending }));
         return;
       }
       response.writeHead(404, { 'content-type': 'text/plain' });
@@ -68,14 +80,33 @@ export class GatewayServer {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
-      if (gateway.sessions.size >= deps.config.maxSessions) {
-        // A crowd at the door would write a line per knock: one line per interval, with the count.
-        const refused = gateway.refusedAtCapacity.note();
-        if (refused !== undefined) deps.log('warn', 'refusing devices: at capacity', { sessions: gateway.sessions.size, refused });
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n\r\n');
+      const address = clientAddress(request, deps.config.clientAddressHeader);
+      if (!address.ok) {
+        const refused = gateway.refusedWithoutAddress.note();
+        if (refused !== undefined) deps.log('warn', 'refusing connections without a client address', { reason: address.reason, refused });
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => gateway.accept(ws));
+      // A silent socket evicted for this one is closed as one whose hello never came, which it is.
+      const admitted = gateway.admission.admit(address.key, (ticket) => gateway.evict(ticket));
+      if (!admitted.ok) {
+        gateway.logRefusal(address.key, admitted.refusal);
+        const status = admitted.refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable';
+        socket.end(`HTTP/1.1 ${status}\r\nRetry-After: ${admitted.refusal.retryAfterSeconds}\r\nConnection: close\r\n\r\n`);
+        return;
+      }
+      const ticket = admitted.ticket;
+      // A socket that goes before its upgrade completes gives its place back; so does a session (device-session.ts).
+      socket.once('close', () => {
+        ticket.end();
+        gateway.upgrading.delete(ticket);
+      });
+      gateway.upgrading.set(ticket, socket);
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        gateway.upgrading.delete(ticket);
+        if (ticket.state === 'ended') return void ws.terminate();
+        gateway.accept(ws, ticket);
+      });
     });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -100,8 +131,14 @@ export class GatewayServer {
     return `ws://${host}:${this.port}${DEVICE_PATH}`;
   }
 
+  /** Devices that proved who they are. */
   get sessionCount(): number {
-    return this.sessions.size;
+    return this.admission.sessions;
+  }
+
+  /** Sockets that have not, yet. */
+  get pendingCount(): number {
+    return this.admission.pending;
   }
 
   sessionOf(deviceId: string): DeviceSession | undefined {
@@ -133,14 +170,43 @@ export class GatewayServer {
     }
   }
 
-  private accept(ws: import('ws').WebSocket): void {
+  /** Sockets admitted whose upgrade is not complete yet, so that one can be evicted before it is a session. */
+  private readonly upgrading = new Map<AdmissionTicket, import('node:stream').Duplex>();
+  private readonly ticketOf = new Map<AdmissionTicket, DeviceSession>();
+
+  private evict(ticket: AdmissionTicket): void {
+    const session = this.ticketOf.get(ticket);
+    if (session !== undefined) return session.close(CloseCode.HelloTimeout, 'no hello while others waited');
+    this.upgrading.get(ticket)?.destroy();
+  }
+
+  private logRefusal(address: string, refusal: AdmissionRefusal): void {
+    if (refusal.status === 503) {
+      // A crowd at the door would write a line per knock: one line per interval, with the count.
+      const refused = this.refusedAtCapacity.note();
+      if (refused !== undefined) this.deps.log('warn', 'refusing devices: at capacity', { reason: refusal.reason, sessions: this.admission.sessions, pending: this.admission.pending, refused });
+      return;
+    }
+    let limiter = this.refusedByAddress.get(address);
+    if (limiter === undefined) {
+      if (this.refusedByAddress.size >= MAX_LOGGED_ADDRESSES) this.refusedByAddress.delete(this.refusedByAddress.keys().next().value as string);
+      this.refusedByAddress.set(address, (limiter = new OncePerInterval(CAPACITY_LOG_MS)));
+    }
+    const refused = limiter.note();
+    if (refused !== undefined) this.deps.log('warn', 'refusing connections from an address', { address, reason: refusal.reason, refused });
+  }
+
+  private accept(ws: import('ws').WebSocket, ticket: AdmissionTicket): void {
     const session = new DeviceSession(ws, {
       ...this.deps,
       verifyDevice: this.verifyDevice,
+      admission: ticket,
       claim: (deviceId, claimant) => {
         const previous = this.byDevice.get(deviceId);
+        if (!ticket.authenticate(previous !== undefined)) return false;
         this.byDevice.set(deviceId, claimant);
         previous?.close(CloseCode.Replaced, 'the device connected again');
+        return true;
       },
       release: (deviceId, leaving) => {
         if (this.byDevice.get(deviceId) === leaving) this.byDevice.delete(deviceId);
@@ -148,8 +214,10 @@ export class GatewayServer {
     });
     this.sessions.add(session);
     this.everySession.add(session);
+    this.ticketOf.set(ticket, session);
     ws.on('close', () => {
       this.sessions.delete(session);
+      this.ticketOf.delete(ticket);
       void session.settled().then(() => this.everySession.delete(session));
     });
   }

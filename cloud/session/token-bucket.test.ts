@@ -25,3 +25,21 @@ t.test('a bucket that could never give is refused', async (t) => {
   t.throws(() => new TokenBucket(0, 1), RangeError);
   t.throws(() => new TokenBucket(1, 0), RangeError);
 });
+
+t.test('available, full and msUntilAvailable look without taking', async (t) => {
+  let now = 0;
+  const bucket = new TokenBucket(2, 2, () => now);
+  t.ok(bucket.full());
+  t.ok(bucket.available());
+  t.ok(bucket.available(), 'looking took nothing');
+  bucket.take();
+  t.notOk(bucket.full());
+  bucket.take();
+  t.notOk(bucket.available());
+  t.equal(bucket.msUntilAvailable(), 500, 'half a second to a token at 2 a second');
+  now = 250;
+  t.equal(bucket.msUntilAvailable(), 250);
+  now = 1000;
+  t.equal(bucket.msUntilAvailable(), 0);
+  t.ok(bucket.full(), 'saved back up to the burst');
+});
