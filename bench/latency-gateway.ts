@@ -64,6 +64,10 @@ const config = gatewayConfig({
   databasePath: need('db'),
   pacing: { rate: Number(need('pacing-rate')) },
   maxSessions: Number(need('max-sessions')),
+  // Every bench device connects from 127.0.0.1 at once: the per-address limits are not what is measured.
+  maxPendingConnections: Number(need('max-sessions')),
+  maxPendingPerAddress: Number(need('max-sessions')),
+  maxConnectionsPerAddress: Number(need('max-sessions')),
   // The bench's devices do not ping: nothing in the measurement may depend on the heartbeat.
   heartbeat: { intervalMs: 600_000, timeoutMs: 600_000 },
 });
