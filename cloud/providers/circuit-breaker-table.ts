@@ -16,7 +16,7 @@ export type BreakerState = (typeof BREAKER_STATES)[number];
 export const BREAKER_EVENTS = [
   /** A call asks to go through. */
   'call',
-  /** A call asks to go through and the cool-down is over: it may be the probe. */
+  /** A call asks to go through and the cool-down is over (open), or the probe out has been out for a whole cool-down (half-open): it is the probe. */
   'callAfterCoolDown',
   /** A call let through was answered (a stream: its first piece came). */
   'success',
@@ -34,6 +34,10 @@ export type BreakerEffect =
   | 'admit'
   /** Fail this call at once with provider_down. */
   | 'refuse'
+  /** This call is the probe; if it has not been answered within a cool-down, the next call probes instead. */
+  | 'startProbe'
+  /** The probe was cut: the next call probes at once. */
+  | 'endCoolDown'
   | 'countFailure'
   | 'forgetFailures'
   /** Open for the first cool-down. */
@@ -68,7 +72,7 @@ export const BREAKER_TABLE: Readonly<Record<BreakerState, Readonly<Record<Breake
   },
   open: {
     call: stay('open', 'refuse'),
-    callAfterCoolDown: { next: 'halfOpen', effects: ['admit'] },
+    callAfterCoolDown: { next: 'halfOpen', effects: ['startProbe', 'admit'] },
     // Answers to calls let through before it opened: the probe, not a straggler, decides.
     success: stay('open'),
     failure: stay('open'),
@@ -78,12 +82,12 @@ export const BREAKER_TABLE: Readonly<Record<BreakerState, Readonly<Record<Breake
   halfOpen: {
     // One probe at a time: a provider coming back is not met by every waiting turn at once.
     call: stay('halfOpen', 'refuse'),
-    callAfterCoolDown: stay('halfOpen', 'refuse'),
+    // A probe unanswered for a whole cool-down is taken as lost (a stream nobody reads on): the breaker never sticks half-open.
+    callAfterCoolDown: stay('halfOpen', 'startProbe', 'admit'),
     success: { next: 'closed', effects: ['forgetFailures', 'resetCoolDown', 'reportBack'] },
     failure: { next: 'open', effects: ['lengthenCoolDown', 'reportStillDown'] },
     lastFailure: { next: 'open', effects: ['lengthenCoolDown', 'reportStillDown'] },
-    // The cool-down is still over: the next call is the probe.
-    abandoned: stay('open'),
+    abandoned: { next: 'open', effects: ['endCoolDown'] },
   },
 };
 

@@ -120,6 +120,19 @@ t.test('a probe the caller cut leaves the next call to probe', async (t) => {
   t.equal(b.state, 'closed', 'the next call was the probe, without another cool-down');
 });
 
+t.test('a probe never answered is given up for lost after a cool-down, so the breaker cannot stick half-open', async (t) => {
+  const { b, clock, fail, succeed } = breaker();
+  for (let i = 0; i < 3; i++) await fail();
+  clock.now = 1000;
+  void b.call(() => new Promise<string>(() => {}), live());
+  t.equal(b.state, 'halfOpen');
+  clock.now = 1999;
+  t.match(await fail(), { code: 'provider_down' }, 'while it may still answer, no second probe');
+  clock.now = 2000;
+  await succeed();
+  t.equal(b.state, 'closed', 'the next call after a cool-down probed, and closed it');
+});
+
 t.test('answers to calls let through before it opened do not decide the probe', async (t) => {
   const { b, clock, fail } = breaker();
   let release!: (value: string) => void;

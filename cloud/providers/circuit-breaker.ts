@@ -63,6 +63,7 @@ export class CircuitBreaker {
   private failedAt: number[] = [];
   private lastCode = '';
   private coolDown: number;
+  /** Open: when the cool-down ends. Half-open: when the probe out is given up for lost. */
   private openUntil = 0;
   private openedAt = 0;
   private refused = 0;
@@ -85,7 +86,7 @@ export class CircuitBreaker {
 
   /** Lets one call through, or throws the provider_down that says for how long it is not called. */
   admit(): BreakerTicket {
-    const event: BreakerEvent = this.current === 'open' && this.now() >= this.openUntil ? 'callAfterCoolDown' : 'call';
+    const event: BreakerEvent = this.current !== 'closed' && this.now() >= this.openUntil ? 'callAfterCoolDown' : 'call';
     const effects = this.apply(event);
     if (effects.includes('refuse')) {
       this.refused++;
@@ -169,6 +170,12 @@ export class CircuitBreaker {
     switch (effect) {
       case 'admit':
       case 'refuse':
+        return;
+      case 'startProbe':
+        this.openUntil = now + this.coolDown;
+        return;
+      case 'endCoolDown':
+        this.openUntil = now;
         return;
       case 'countFailure':
         this.failedAt = [...this.recentFailures(now), now].slice(-this.options.failureThreshold);
