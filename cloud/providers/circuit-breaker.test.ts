@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import type { LogLevel } from '../../log/log.js';
-import { CircuitBreaker, callOutcome, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { CircuitBreaker, DEFAULT_CIRCUIT_BREAKER, callOutcome, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { ProviderError } from './provider-error.js';
 
 const OPTIONS: CircuitBreakerOptions = { failureThreshold: 3, failureWindowMs: 10_000, coolDownMs: 1000, maxCoolDownMs: 3000 };
@@ -237,4 +238,13 @@ t.test('a probe stream cut by its turn before its first piece tells nothing', as
   t.equal(b.state, 'open', 'nothing learnt');
   await succeed();
   t.equal(b.state, 'closed', 'the next call probed at once');
+});
+
+t.test("the README's figures are the breaker's defaults", async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const { failureThreshold, failureWindowMs, coolDownMs, maxCoolDownMs } = DEFAULT_CIRCUIT_BREAKER;
+  t.equal(failureWindowMs, 60_000, 'the README says "within a minute"');
+  t.match(readme, `after ${failureThreshold} failures in a row within a minute`);
+  t.match(readme, `After ${coolDownMs / 1000} s one call goes through as a probe`);
+  t.match(readme, `up to ${maxCoolDownMs / 60_000} minutes`);
 });
