@@ -109,6 +109,18 @@ t.test('each failed probe doubles the cool-down up to its cap, with one line per
   t.equal(b.state, 'closed', 'after coming back, the next outage starts from the first cool-down again');
 });
 
+t.test('a provider that asked for longer than the cool-down (Retry-After) is left alone that long', async (t) => {
+  const { b, clock, fail, succeed, lines } = breaker();
+  const busy = () => new ProviderError('provider_busy', 'HTTP 429', { retryable: true, retryAfterMs: 2500 });
+  for (let i = 0; i < 3; i++) await fail(busy());
+  t.match(lines[0]!.fields, { code: 'provider_busy', coolDownMs: 2500 });
+  clock.now = 2499;
+  t.match(await fail(), { code: 'provider_down' });
+  clock.now = 2500;
+  await succeed();
+  t.equal(b.state, 'closed');
+});
+
 t.test('a probe the caller cut leaves the next call to probe', async (t) => {
   const { b, clock, fail, succeed } = breaker();
   for (let i = 0; i < 3; i++) await fail();

@@ -62,6 +62,8 @@ export class CircuitBreaker {
   /** When the failures of the current row happened, the oldest first; never more than the threshold. */
   private failedAt: number[] = [];
   private lastCode = '';
+  /** The Retry-After of the last failure, if it had one: a provider that asked for longer than the cool-down gets it. */
+  private lastRetryAfterMs = 0;
   private coolDown: number;
   /** Open: when the cool-down ends. Half-open: when the probe out is given up for lost. */
   private openUntil = 0;
@@ -108,6 +110,7 @@ export class CircuitBreaker {
           const outcome = callOutcome(error, signal);
           if (outcome !== 'failure') return outcome;
           this.lastCode = error instanceof ProviderError ? error.code : 'internal';
+          this.lastRetryAfterMs = error instanceof ProviderError ? (error.retryAfterMs ?? 0) : 0;
           return this.failureEvent();
         }),
       abandoned: () => report(() => 'abandoned'),
@@ -185,22 +188,22 @@ export class CircuitBreaker {
         return;
       case 'startCoolDown':
         this.coolDown = this.options.coolDownMs;
-        this.openUntil = now + this.coolDown;
+        this.openUntil = now + Math.max(this.coolDown, this.lastRetryAfterMs);
         this.openedAt = now;
         this.refused = 0;
         return;
       case 'lengthenCoolDown':
         this.coolDown = Math.min(this.options.maxCoolDownMs, this.coolDown * 2);
-        this.openUntil = now + this.coolDown;
+        this.openUntil = now + Math.max(this.coolDown, this.lastRetryAfterMs);
         return;
       case 'resetCoolDown':
         this.coolDown = this.options.coolDownMs;
         return;
       case 'reportDown':
-        this.log('warn', 'provider down', { provider: this.provider, stage: this.stage, failures: this.failedAt.length, code: this.lastCode, coolDownMs: this.coolDown });
+        this.log('warn', 'provider down', { provider: this.provider, stage: this.stage, failures: this.failedAt.length, code: this.lastCode, coolDownMs: Math.round(this.openUntil - now) });
         return;
       case 'reportStillDown':
-        this.log('warn', 'provider still down', { provider: this.provider, stage: this.stage, code: this.lastCode, coolDownMs: this.coolDown, refused: this.refused });
+        this.log('warn', 'provider still down', { provider: this.provider, stage: this.stage, code: this.lastCode, coolDownMs: Math.round(this.openUntil - now), refused: this.refused });
         return;
       case 'reportBack':
         this.log('info', 'provider back', { provider: this.provider, stage: this.stage, downMs: Math.round(now - this.openedAt), refused: this.refused });
