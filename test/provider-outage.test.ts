@@ -16,25 +16,30 @@ import { RawDevice } from './raw-device.js';
 
 /**
  * A language model that is down, met by a real gateway over a real WebSocket: a loopback
- * server speaking OpenRouter's wire format answers HTTP 500 without Retry-After to every
- * request, turn after turn. The gateway must stop calling it once it knows it is down, say so
+ * server speaking OpenRouter's wire format fails every request (HTTP 500 without Retry-After,
+ * or a connection dropped before the answer), turn after turn. The gateway must stop calling it once it knows it is down, say so
  * once, and give every child the fallback line at once instead of a round of retries.
  */
 const TURNS = 6;
 const TURN_BUDGET_MS = DEFAULT_TURN_BUDGET.totalMs;
 
-t.test('a language model that answers HTTP 500 every time is called for the first turns only, then the fallback plays without it (issue 10)', async (t) => {
+const OUTAGES: readonly { readonly what: string; readonly answer: ChatAnswer; readonly code: string }[] = [
+  { what: 'answers HTTP 500 without Retry-After', answer: { kind: 'fail', status: 500, body: { error: { code: 500, message: 'Internal Server Error' } } }, code: 'provider_unavailable' },
+  // The connection is dropped once the stream has begun, before a word of the answer.
+  { what: 'drops the connection before answering', answer: { kind: 'stream', pieces: ['never sent'], after: { pieces: 0, then: 'destroy' } }, code: 'provider_stream_cut' },
+];
+
+for (const outage of OUTAGES) t.test(`a language model that ${outage.what} every time is called for the first turns only, then the fallback plays without it (issue 10, finding 5)`, async (t) => {
   const dir = t.testdir();
   const stt = await FakeOpenAiTranscriptions.start({ apiKey: 'sk-test-openai' });
   // Not one of a conversation's usual first words: the reply cache has no answer for it.
   stt.defaultAnswer = { text: 'Why is the sky blue?' };
   let down = false;
-  const failure: ChatAnswer = { kind: 'fail', status: 500, body: { error: { code: 500, message: 'Internal Server Error' } } };
   const llm = await FakeChatCompletions.start({
     apiKey: 'sk-test-openrouter',
     basePath: '/api/v1',
     // Until it goes down, a different greeting each time, as a real model's would be (the reply cache wants two of each).
-    answer: (_request, index) => (down ? failure : { kind: 'stream', pieces: [`Hello, friend number ${index}! `, 'I love carrots.'] }),
+    answer: (_request, index) => (down ? outage.answer : { kind: 'stream', pieces: [`Hello, friend number ${index}! `, 'I love carrots.'] }),
   });
   t.teardown(async () => {
     await Promise.all([stt.close(), llm.close()]);
@@ -101,7 +106,7 @@ t.test('a language model that answers HTTP 500 every time is called for the firs
   const rows = (await gateway.store.listTurns({ deviceId: DEVICE_ID })).sort((a, b) => a.turn - b.turn);
   t.same(
     rows.map((r) => [r.turn, r.outcome, r.error?.code]),
-    Array.from({ length: TURNS }, (_, i) => [i + 1, 'failed', i + 1 < turnsUntilOpen ? 'provider_unavailable' : 'provider_down']),
+    Array.from({ length: TURNS }, (_, i) => [i + 1, 'failed', i + 1 < turnsUntilOpen ? outage.code : 'provider_down']),
     'the first turn ran out of attempts; from the one that opened it on, the breaker answered',
   );
   // The code's own deadline, not a speed: the fallback came within the turn's budget, not after it.
@@ -109,7 +114,7 @@ t.test('a language model that answers HTTP 500 every time is called for the firs
 
   const downLines = lines.filter((l) => l.message === 'provider down');
   t.equal(downLines.length, 1, 'one line says the model is down, not one per turn');
-  t.match(downLines[0], { level: 'warn', fields: { provider: 'OpenAI-compatible LLM', stage: 'llm', failures: DEFAULT_CIRCUIT_BREAKER.failureThreshold, code: 'provider_unavailable' } });
+  t.match(downLines[0], { level: 'warn', fields: { provider: 'OpenAI-compatible LLM', stage: 'llm', failures: DEFAULT_CIRCUIT_BREAKER.failureThreshold, code: outage.code } });
   t.notOk(lines.some((l) => l.message === 'provider back'), 'and nothing says it came back');
   t.notOk(JSON.stringify(lines).includes('sk-test-openrouter'), 'the key is in no log line');
 });
