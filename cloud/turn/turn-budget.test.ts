@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { ProviderError } from '../providers/provider-error.js';
 import { DEFAULT_TURN_BUDGET, TurnBudget, stageSignal, stageTime, streamWithinBudget, withinBudget } from './turn-budget.js';
@@ -178,4 +179,9 @@ t.test("the jitter spreads the waits between half and all of the backoff; Retry-
   const time = stageTime('llm', budget);
   t.equal(time.retryWait(new ProviderError('provider_busy', '429', { retryable: true, retryAfterMs: 70 }), new AbortController().signal, 1), 70);
   t.equal(time.retryWait(new ProviderError('provider_busy', '429', { retryable: true, retryAfterMs: 70 }), new AbortController().signal, 3), undefined, 'not past the last attempt');
+});
+
+t.test("the README's ceiling of attempts is the budget's default", async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  t.match(readme, `(at most ${DEFAULT_TURN_BUDGET.maxAttempts} attempts, after its Retry-After or an exponential backoff with jitter)`);
 });

@@ -10,6 +10,11 @@ import { ReplyCache } from './reply-cache.js';
 import { DEFAULT_TOY } from '../toy/toy-profile.js';
 import { runTurn } from './turn-pipeline.js';
 import type { TurnProviders } from '../providers/turn-providers.js';
+import { CircuitBreaker } from '../providers/circuit-breaker.js';
+import { BreakerLlm } from '../providers/llm/breaker-llm.js';
+import { BreakerSafetyFilter } from '../providers/safety/breaker-safety-filter.js';
+import { FALLBACK } from '../toy/fixed-lines.js';
+import { silentLog } from '../../log/log.js';
 
 const encoder = createOpusEncoder({ sampleRate: 24_000, frameMs: 60, bitrate: 24_000, application: 'audio' });
 
@@ -295,4 +300,47 @@ t.test("a child the model was told about (memory of earlier talks) never teaches
   await turn({ stt: stt('hello'), llm: model, tts: tts(), safety: safety(() => false) }, undefined, { replies, conversationStart: true, anonymous: false });
   t.equal(replies.size, 0, 'not learned: it may speak of this child');
   t.equal(replies.lookup(DEFAULT_TOY, 'hello'), undefined);
+});
+
+const BREAKER = { failureThreshold: 2, failureWindowMs: 60_000, coolDownMs: 30_000, maxCoolDownMs: 60_000 };
+
+t.test('a safety check that goes down mid-turn never lets the answer be heard: its breaker opens and the child hears the fallback (issue 10)', async (t) => {
+  let checks = 0;
+  // The child's words are checked; then the service goes down, before the answer's first sentence.
+  const cloud: SafetyFilter = {
+    name: 'cloud-safety',
+    async check(text) {
+      if (checks++ === 0) return { allowed: true, categories: {}, severity: 0, provider: 'cloud' };
+      throw new ProviderError('provider_unavailable', `HTTP 503 for ${text.length} characters`, { retryable: true });
+    },
+  };
+  const breaker = new CircuitBreaker(cloud.name, 'safety', silentLog, BREAKER);
+  const voice = tts();
+  const { result, out } = await turn({ stt: stt('tell me a story'), llm: llm(['Once upon a time.', 'The end.']), tts: voice, safety: new BreakerSafetyFilter(cloud, breaker) });
+  t.equal(breaker.state, 'open');
+  t.equal(checks, 1 + BREAKER.failureThreshold, 'the output check was tried until the breaker opened, then refused');
+  t.equal(result.outcome, 'failed');
+  t.match(result.error, { code: 'provider_down' });
+  t.same(out.replies, [FALLBACK], 'only the fallback line');
+  t.same(voice.spoken, [FALLBACK], 'no unchecked sentence reached the voice');
+});
+
+t.test('a model whose breaker is open is not asked: the turn goes straight to the fallback (issue 10)', async (t) => {
+  let requests = 0;
+  const down: Llm = {
+    name: 'down-llm',
+    async *stream() {
+      requests++;
+      throw new ProviderError('provider_unavailable', 'HTTP 500', { retryable: true });
+    },
+  };
+  const breaker = new CircuitBreaker(down.name, 'llm', silentLog, BREAKER);
+  const model = new BreakerLlm(down, breaker);
+  const first = await turn({ stt: stt('hello'), llm: model, tts: tts(), safety: safety(() => false) });
+  t.match(first.result.error, { code: 'provider_down' }, 'the first turn opened it on its second attempt');
+  t.equal(requests, BREAKER.failureThreshold);
+  const { result, out } = await turn({ stt: stt('hello again'), llm: model, tts: tts(), safety: safety(() => false) });
+  t.equal(requests, BREAKER.failureThreshold, 'no request for the next turn');
+  t.match(result, { outcome: 'failed', spoke: true, error: { code: 'provider_down' } });
+  t.same(out.replies, [FALLBACK]);
 });

@@ -6,6 +6,9 @@ import { LocalSafetyFilter } from './local-safety-filter.js';
 import { safetyContract } from './testing/safety-contract.js';
 import { SimulatedSafety } from '../testing/simulated/simulated-safety.js';
 import type { Test } from 'tap';
+import { CircuitBreaker } from '../circuit-breaker.js';
+import { silentLog } from '../../../log/log.js';
+import { BreakerSafetyFilter } from './breaker-safety-filter.js';
 
 async function azure(t: Test): Promise<AzureContentSafety> {
   const fake = await FakeContentSafety.start();
@@ -19,3 +22,9 @@ safetyContract(t, 'LayeredSafetyFilter (local, then Azure)', async (t) => new La
 
 // The simulated service answers after its latency; the word list decides, so blocking can be checked.
 safetyContract(t, 'SimulatedSafety (the word list judging)', () => new SimulatedSafety({ latencyMs: 3, judge: new LocalSafetyFilter() }));
+
+// As the gateway runs it: the cloud layer behind its circuit breaker, which must change nothing while the service answers.
+safetyContract(t, 'LayeredSafetyFilter (local, then Azure behind its breaker)', async (t) => {
+  const cloud = await azure(t);
+  return new LayeredSafetyFilter(new LocalSafetyFilter(), new BreakerSafetyFilter(cloud, new CircuitBreaker(cloud.name, 'safety', silentLog)));
+});

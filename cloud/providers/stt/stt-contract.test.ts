@@ -8,6 +8,9 @@ import { PocketsphinxStt } from './pocketsphinx-stt.js';
 import { SimulatedStt } from '../testing/simulated/simulated-stt.js';
 import { simulatedSpeech } from '../testing/simulated/simulated-speech.js';
 import { sttContract } from './testing/stt-contract.js';
+import { CircuitBreaker } from '../circuit-breaker.js';
+import { silentLog } from '../../../log/log.js';
+import { BreakerStt } from './breaker-stt.js';
 
 sttContract(t, 'PocketsphinxStt', async () => {
   const stt = new PocketsphinxStt({ phrases: COMPANION_PHRASES, warn: () => {} });
@@ -38,6 +41,22 @@ for (const model of ['whisper-1', 'gpt-4o-mini-transcribe']) {
     };
   });
 }
+
+// As the gateway runs it: the cloud recogniser behind its circuit breaker, which must change nothing while it answers.
+sttContract(t, 'BreakerStt around OpenAiStt (whisper-1)', async () => {
+  const fake = await FakeOpenAiTranscriptions.start({ apiKey: 'sk-contract-test-key' });
+  fake.defaultAnswer = { text: '' };
+  const inner = new OpenAiStt({ apiKey: fake.apiKey, baseUrl: fake.baseUrl, model: 'whisper-1' });
+  return {
+    stt: new BreakerStt(inner, new CircuitBreaker(inner.name, 'stt', silentLog)),
+    say: async (text) => {
+      fake.defaultAnswer = { text: `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.?!]$/.test(text) ? '' : '.'}` };
+      return spokenAudio(text);
+    },
+    busy: () => fake.openRequests,
+    cleanup: () => fake.close(),
+  };
+});
 
 /** Live (not zombie) child processes of this test whose name starts with `name` (comm is cut at 15 characters). */
 function runningChildren(name: string): number {
