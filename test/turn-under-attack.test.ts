@@ -88,6 +88,6 @@ t.test('a turn in flight gets its fallback within its budget while hundreds of w
   }
   t.equal(record?.transcript, 'tell me a story', 'the child was heard');
   t.equal(record?.reply, FALLBACK);
-  t.equal(record?.error?.code, 'provider_timeout', "the language model's wait was ended by the turn's budget");
+  t.match(record?.error?.code, /^(provider_timeout|turn_out_of_time)$/, "the language model's wait was ended by the turn's budget");
   t.ok(record?.timings['stt'] !== undefined && record.timings['firstAudio'] !== undefined, 'the turn recorded its stages, not only its total');
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import type { LogLevel } from '../../log/log.js';
 import { CircuitBreaker, DEFAULT_CIRCUIT_BREAKER, callOutcome, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { ProviderError } from './provider-error.js';
+import { ProviderError, TURN_OUT_OF_TIME } from './provider-error.js';
 
 const OPTIONS: CircuitBreakerOptions = { failureThreshold: 3, failureWindowMs: 10_000, coolDownMs: 1000, maxCoolDownMs: 3000 };
 const unavailable = () => new ProviderError('provider_unavailable', 'HTTP 500', { retryable: true });
@@ -169,11 +169,15 @@ t.test('what counts as the provider being down', async (t) => {
   const deadline = new AbortController();
   const timeout = new ProviderError('provider_timeout', 'llm did not answer within 900 ms', { retryable: true });
   deadline.abort(timeout);
+  const outOfTime = new ProviderError(TURN_OUT_OF_TIME, 'llm did not answer within 250 ms (the stages before it had spent its time)', { retryable: true });
+  const spent = new AbortController();
+  spent.abort(outOfTime);
   const cases: [string, unknown, AbortSignal, string][] = [
     ['HTTP 500', unavailable(), signal, 'failure'],
     ['429', new ProviderError('provider_busy', 'busy', { retryable: true }), signal, 'failure'],
     ['a reset', new ProviderError('provider_unreachable', 'ECONNRESET', { retryable: true }), signal, 'failure'],
     ['the stage deadline', timeout, deadline.signal, 'failure'],
+    ['a deadline the stages before it cut short', outOfTime, spent.signal, 'abandoned'],
     ['a bad key: down for every turn', new ProviderError('provider_unauthorized', '401', { retryable: false }), signal, 'failure'],
     ['no such model', new ProviderError('provider_not_found', '404', { retryable: false }), signal, 'failure'],
     ['an unexpected exception', new TypeError('x is undefined'), signal, 'failure'],

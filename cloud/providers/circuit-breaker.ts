@@ -1,6 +1,6 @@
 import type { Log } from '../../log/log.js';
 import { breakerTransition, type BreakerEffect, type BreakerEvent, type BreakerState } from './circuit-breaker-table.js';
-import { ProviderError } from './provider-error.js';
+import { ProviderError, TURN_OUT_OF_TIME } from './provider-error.js';
 
 export interface CircuitBreakerOptions {
   /** Failures in a row (no answer between them) that open the breaker. */
@@ -34,6 +34,8 @@ export type CallOutcome = 'success' | 'failure' | 'abandoned';
 /** What a failed call says of its provider: down (a failure), working (it answered with a refusal), or nothing (the caller cut it). */
 export function callOutcome(error: unknown, signal: AbortSignal): CallOutcome {
   if (error instanceof ProviderError && error.code === 'aborted') return 'abandoned';
+  // The stages before it spent the turn's time: a short timeout says nothing of this provider.
+  if (error instanceof ProviderError && error.code === TURN_OUT_OF_TIME) return 'abandoned';
   // The turn's deadline aborts with a retryable ProviderError: that is the provider being slow, not the caller leaving.
   if (signal.aborted && !(signal.reason instanceof ProviderError)) return 'abandoned';
   if (!(error instanceof ProviderError)) return 'failure';

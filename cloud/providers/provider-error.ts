@@ -2,6 +2,12 @@
  * The one error type every provider and stage throws. `retryable` says whether
  * trying the same call again may help; only the turn decides to retry or fall back.
  */
+/**
+ * The code of a stage's timeout when the turn had already spent the time the stage was due: the
+ * stages before it were slow, so this one is not to blame (its circuit breaker does not count it).
+ */
+export const TURN_OUT_OF_TIME = 'turn_out_of_time';
+
 export class ProviderError extends Error {
   readonly code: string;
   readonly retryable: boolean;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { ProviderError } from '../providers/provider-error.js';
+import { ProviderError, TURN_OUT_OF_TIME } from '../providers/provider-error.js';
 import { DEFAULT_TURN_BUDGET, TurnBudget, stageSignal, stageTime, streamWithinBudget, withinBudget } from './turn-budget.js';
 
 const options = { ...DEFAULT_TURN_BUDGET, totalMs: 1000, shares: { stt: 3, safetyIn: 1, llm: 4, safetyOut: 2, tts: 2 }, floorMs: 20, minRetryMs: 30, stallMs: 200 };
@@ -167,6 +167,18 @@ t.test('a stream that fails before its first piece obeys the same ceiling', asyn
     { message: 'connection reset' },
   );
   t.equal(opened, 2);
+});
+
+t.test('a stage whose time the stages before it spent times out as the turn being out of time, not as its provider', async (t) => {
+  let now = 0;
+  const budget = new TurnBudget({ ...options, totalMs: 1000, floorMs: 20 }, 0, () => now);
+  const slow = (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  // Due 4/12 of 1000 from a whole budget; given its share of what is left.
+  await t.rejects(withinBudget('llm', budget, new AbortController().signal, slow), { code: 'provider_timeout' }, 'a fair share: the provider was slow');
+  now = 900;
+  const late = new TurnBudget({ ...options, totalMs: 1000, floorMs: 20 }, 0, () => now);
+  t.ok(stageTime('llm', late).cutShort(late.timeoutFor('llm')), 'a tenth of the budget left: less than half of its due');
+  await t.rejects(withinBudget('llm', late, new AbortController().signal, slow), { code: TURN_OUT_OF_TIME, message: /spent its time/ });
 });
 
 t.test("the jitter spreads the waits between half and all of the backoff; Retry-After is taken as it is", async (t) => {

@@ -1,4 +1,4 @@
-import { ProviderError } from '../providers/provider-error.js';
+import { ProviderError, TURN_OUT_OF_TIME } from '../providers/provider-error.js';
 import { delay } from '../providers/delay.js';
 
 export type BudgetStage = 'stt' | 'safetyIn' | 'llm' | 'safetyOut' | 'tts';
@@ -79,7 +79,7 @@ export class TurnBudget {
  * naming the stage. `clear()` pauses the timer, `refresh(ms)` starts it again,
  * `dispose()` lets go of the parent.
  */
-export function stageSignal(parent: AbortSignal, ms: number | undefined, stage: string): { signal: AbortSignal; clear(): void; refresh(ms: number): void; dispose(): void } {
+export function stageSignal(parent: AbortSignal, ms: number | undefined, stage: string, cutShort = false): { signal: AbortSignal; clear(): void; refresh(ms: number): void; dispose(): void } {
   const controller = new AbortController();
   const onParent = () => controller.abort(parent.reason);
   if (parent.aborted) onParent();
@@ -87,7 +87,9 @@ export function stageSignal(parent: AbortSignal, ms: number | undefined, stage: 
   let timer: NodeJS.Timeout | undefined;
   const arm = (after: number) => {
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new ProviderError('provider_timeout', `${stage} did not answer within ${after} ms`, { retryable: true })), after);
+    const code = cutShort && after === ms ? TURN_OUT_OF_TIME : 'provider_timeout';
+    const why = code === TURN_OUT_OF_TIME ? ' (the stages before it had spent its time)' : '';
+    timer = setTimeout(() => controller.abort(new ProviderError(code, `${stage} did not answer within ${after} ms${why}`, { retryable: true })), after);
   };
   if (ms !== undefined) arm(ms);
   return {
@@ -108,6 +110,11 @@ export interface StageTime {
   /** The timeout of attempt `n`: the stage's share first, then whatever of it is left. */
   attemptMs(attempt: number): number;
   /**
+   * Whether a timeout of `ms` is less than half what the stage is due from a whole budget: the
+   * stages before it were slow, and its timeout is the turn's doing, not its provider's.
+   */
+  cutShort(ms: number): boolean;
+  /**
    * The wait before the attempt after `attempt` failed with `error`, or undefined when the error,
    * the attempts made or the time left rule one out.
    */
@@ -120,8 +127,11 @@ export function stageTime(stage: BudgetStage, budget: TurnBudget): StageTime {
   // What the budget will have left when this stage's time is up.
   const remainingAtEnd = budget.remaining() - first;
   const leftForStage = () => budget.remaining() - remainingAtEnd;
+  const { shares, totalMs } = budget.options;
+  const due = (totalMs * shares[stage]) / ORDER.reduce((sum, s) => sum + shares[s], 0);
   return {
     attemptMs: (attempt) => (attempt === 1 ? first : Math.max(floorMs, Math.round(leftForStage()))),
+    cutShort: (ms) => ms < due / 2,
     retryWait(error, parent, attempt) {
       if (parent.aborted || !(error instanceof ProviderError) || !error.retryable || attempt >= maxAttempts) return undefined;
       const backoff = retryBaseMs * 2 ** (attempt - 1);
@@ -156,7 +166,8 @@ export async function attempts<T>(
   first: number,
 ): Promise<T> {
   for (let attempt = first; ; attempt++) {
-    const { signal, dispose } = stageSignal(parent, time.attemptMs(attempt), stage);
+    const ms = time.attemptMs(attempt);
+    const { signal, dispose } = stageSignal(parent, ms, stage, time.cutShort(ms));
     try {
       return await work(signal);
     } catch (error) {
@@ -185,7 +196,8 @@ export async function* streamWithinBudget<T>(
 ): AsyncIterable<T> {
   const time = stageTime(stage, budget);
   for (let attempt = 1; ; attempt++) {
-    const guard = stageSignal(parent, time.attemptMs(attempt), stage);
+    const ms = time.attemptMs(attempt);
+    const guard = stageSignal(parent, ms, stage, time.cutShort(ms));
     let started = false;
     try {
       for await (const piece of open(guard.signal)) {
