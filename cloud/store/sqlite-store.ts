@@ -19,8 +19,10 @@ import {
   type SafetyRecord,
   type Store,
   type StoredConversation,
-  type TurnOutcome,
   type TurnRecord,
+  type TurnStatus,
+  INTERRUPTED_ERROR,
+  TURN_PROGRESS,
 } from './store.js';
 import { searchTerms } from './search-terms.js';
 import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
@@ -81,6 +83,7 @@ export class SqliteStore implements Store {
   readonly #db: BetterSqlite3.Database;
   readonly #path: string;
   readonly #saveTurn: BetterSqlite3.Statement<[Record<string, unknown>]>;
+  readonly #interruptTurns: BetterSqlite3.Statement<[string, string]>;
   readonly #listTurns: BetterSqlite3.Statement<[number], TurnRow>;
   readonly #listDeviceTurns: BetterSqlite3.Statement<[string, number], TurnRow>;
   readonly #deleteTurns: BetterSqlite3.Statement<[string]>;
@@ -147,7 +150,11 @@ export class SqliteStore implements Store {
         started_at = excluded.started_at, started_ms = excluded.started_ms,
         transcript = excluded.transcript, reply = excluded.reply, outcome = excluded.outcome,
         safety = excluded.safety, timings = excluded.timings,
-        error_code = excluded.error_code, error_message = excluded.error_message`);
+        error_code = excluded.error_code, error_message = excluded.error_message
+      WHERE ${stageSql('excluded.outcome')} >= ${stageSql('turns.outcome')}`);
+    this.#interruptTurns = db.prepare<[string, string]>(
+      `UPDATE turns SET outcome = 'interrupted', error_code = ?, error_message = ? WHERE outcome IN (${TURN_PROGRESS.map((s) => `'${s}'`).join(', ')})`,
+    );
     this.#listTurns = db.prepare<[number], TurnRow>(
       `SELECT ${TURN_COLUMNS} FROM turns ORDER BY started_ms DESC, rowid DESC LIMIT ?`,
     );
@@ -208,6 +215,10 @@ export class SqliteStore implements Store {
         errorMessage: turn.error?.message ?? null,
       }),
     );
+  }
+
+  async interruptUnfinishedTurns(): Promise<number> {
+    return this.#run('mark unfinished turns interrupted', () => this.#interruptTurns.run(INTERRUPTED_ERROR.code, INTERRUPTED_ERROR.message).changes);
   }
 
   async listTurns(query: { deviceId?: string; limit?: number }): Promise<TurnRecord[]> {
@@ -325,6 +336,12 @@ function loadDriver(): typeof BetterSqlite3 {
   return require('better-sqlite3') as typeof BetterSqlite3;
 }
 
+/** turnStage in SQL: the same order, so the store and its callers agree on what is further along. */
+function stageSql(column: string): string {
+  const cases = TURN_PROGRESS.map((status, index) => `WHEN '${status}' THEN ${index}`).join(' ');
+  return `(CASE ${column} ${cases} ELSE ${TURN_PROGRESS.length} END)`;
+}
+
 function turnLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_TURN_LIMIT;
   if (!Number.isInteger(limit) || limit < 0) {
@@ -348,7 +365,7 @@ function toTurn(row: TurnRow): TurnRecord {
     startedAt: row.started_at,
     transcript: row.transcript,
     reply: row.reply,
-    outcome: row.outcome as TurnOutcome,
+    outcome: row.outcome as TurnStatus,
     safety: JSON.parse(row.safety) as SafetyRecord[],
     timings: JSON.parse(row.timings) as Record<string, number>,
   };
