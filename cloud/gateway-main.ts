@@ -45,6 +45,8 @@ export async function startGateway(
   const fallbackPath = fallbackPathFor(config.databasePath);
   // Turns that could only be written to the fallback file last time go into the store first.
   await replayFallback(store, fallbackPath, log);
+  // After the replay, which may bring rows of turns under way: a turn still under way now was cut off by the last stop.
+  await markInterrupted(store, log);
   const turnLog = new TurnLog({ store, fallbackPath, log });
   // A cloud model's first token is the slowest step of a turn; the offline companion answers at once and
   // varies its words, so caching it would only make the toy repeat itself.
@@ -91,6 +93,16 @@ export async function startGateway(
       await closeProviders(providers);
     },
   };
+}
+
+async function markInterrupted(store: Store, log: Log): Promise<void> {
+  try {
+    const interrupted = await store.interruptUnfinishedTurns();
+    if (interrupted > 0) log('warn', 'turns cut off when the gateway last stopped are marked interrupted', { interrupted });
+  } catch (error) {
+    // A store that cannot be written now still answers the child; the rows wait for the next start.
+    log('warn', 'could not mark the turns cut off by the last stop', { error: (error as Error).message });
+  }
 }
 
 async function closeProviders(providers: TurnProviders): Promise<void> {
