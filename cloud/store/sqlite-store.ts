@@ -98,11 +98,11 @@ export class SqliteStore implements Store {
   readonly #deleteKnowledge: BetterSqlite3.Statement<[string]>;
   readonly #addFact: BetterSqlite3.Statement<[string, string, number, string, string]>;
   readonly #searchKnowledge: BetterSqlite3.Statement<[string, string, number], FactRow>;
+  readonly #degraded: string | undefined;
   #closed = false;
 
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const readonly = options.readonly ?? false;
-    const busyTimeoutMs = options.busyTimeoutMs ?? 2000;
     if (!readonly) {
       try {
         await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -110,36 +110,33 @@ export class SqliteStore implements Store {
         throw sqliteError(err, `cannot create the directory for ${path}`);
       }
     }
-    let db: BetterSqlite3.Database | undefined;
     try {
-      const Database = loadDriver();
-      db = new Database(path, { readonly, fileMustExist: readonly });
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      if (readonly) {
-        requireLatest(db);
-      } else {
-        db.pragma('journal_mode = WAL');
-        // In WAL mode NORMAL survives a crashed process; only power loss can cost the last commits,
-        // while FULL would put an fsync on the event loop for every turn.
-        db.pragma('synchronous = NORMAL');
-        migrate(db);
-        // Children's words live here: only the gateway's own user may read them.
-        for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
-      }
-      if (options.maxSizeBytes !== undefined) {
-        const pageSize = db.pragma('page_size', { simple: true }) as number;
-        db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSizeBytes / pageSize))}`);
-      }
-      return new SqliteStore(db, path);
+      return new SqliteStore(connect(path, options, false), path, undefined);
     } catch (err) {
-      db?.close();
-      throw sqliteError(err, `cannot open the store at ${path}`);
+      if (readonly || !isDiskRefusal(err)) throw sqliteError(err, `cannot open the store at ${path}`);
+      // A full disk cannot take WAL's shared-memory file (SQLITE_IOERR_SHMSIZE), which every open
+      // needs. With an exclusive lock SQLite keeps that index in the process's own memory instead:
+      // the gateway reads its devices and answers children, at the price of other processes (the
+      // CLI) not opening the file until a restart. Writes fail until there is room, and the turn
+      // log holds or spills them meanwhile.
+      try {
+        const problem = `the disk refused the database's shared-memory file (${(err as { code?: string }).code ?? 'I/O error'}): opened with an exclusive lock, so other processes cannot open it until the gateway restarts with room on the disk`;
+        return new SqliteStore(connect(path, options, true), path, problem);
+      } catch {
+        throw sqliteError(err, `cannot open the store at ${path}`);
+      }
     }
   }
 
-  private constructor(db: BetterSqlite3.Database, path: string) {
+  /** Why the store runs in a degraded mode (opened on a full disk), or undefined when it does not. */
+  get degraded(): string | undefined {
+    return this.#degraded;
+  }
+
+  private constructor(db: BetterSqlite3.Database, path: string, degraded: string | undefined) {
     this.#db = db;
     this.#path = path;
+    this.#degraded = degraded;
     this.#saveTurn = db.prepare<[Record<string, unknown>]>(`
       INSERT INTO turns (id, device_id, session_id, turn, started_at, started_ms, transcript, reply,
                          outcome, safety, timings, error_code, error_message)
@@ -328,6 +325,46 @@ export class SqliteStore implements Store {
       throw sqliteError(err, `cannot ${action}`);
     }
   }
+}
+
+/** Opens and prepares the file; `exclusive` keeps WAL's index in this process's memory, not in the -shm file. */
+function connect(path: string, options: SqliteStoreOptions, exclusive: boolean): BetterSqlite3.Database {
+  const readonly = options.readonly ?? false;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 2000;
+  let db: BetterSqlite3.Database | undefined;
+  try {
+    const Database = loadDriver();
+    db = new Database(path, { readonly, fileMustExist: readonly });
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    if (readonly) {
+      requireLatest(db);
+    } else {
+      // Set before the first access in WAL mode, or SQLite asks for the shared memory all the same.
+      if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      // In WAL mode NORMAL survives a crashed process; only power loss can cost the last commits,
+      // while FULL would put an fsync on the event loop for every turn.
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+      // Children's words live here: only the gateway's own user may read them.
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+    }
+    if (options.maxSizeBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSizeBytes / pageSize))}`);
+    }
+    return db;
+  } catch (err) {
+    db?.close();
+    throw err;
+  }
+}
+
+/** A disk that will not take more (full, over a file-size limit, failing): worth an open that needs no -shm file. */
+function isDiskRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string') return false;
+  return code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || ['ENOSPC', 'EFBIG', 'EDQUOT', 'EIO'].includes(code);
 }
 
 // Loaded on first open, so processes that never touch SQLite do not pay for the native module.
