@@ -12,7 +12,10 @@ const CAPACITY_LOG_MS = 10_000;
 /** The path devices connect to. */
 export const DEVICE_PATH = '/v1/device';
 
-type GatewayDeps = Omit<SessionDeps, 'claim' | 'release' | 'verifyDevice'>;
+type GatewayDeps = Omit<SessionDeps, 'claim' | 'release' | 'verifyDevice'> & {
+  /** Added to /healthz: whether the gateway runs degraded and why (a full disk, records it cannot save). */
+  readonly health?: () => { readonly status: string; readonly problems: readonly string[] };
+};
 
 /**
  * The gateway's network face: an HTTP server with a health check and the
@@ -54,7 +57,7 @@ export class GatewayServer {
     http.on('request', (request, response) => {
       if (request.url === '/healthz') {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ ok: true, sessions: gateway.sessions.size }));
+        response.end(JSON.stringify({ ok: true, sessions: gateway.sessions.size, ...deps.health?.() }));
         return;
       }
       response.writeHead(404, { 'content-type': 'text/plain' });
