@@ -85,10 +85,14 @@ export async function startGateway(
   const health = (): GatewayHealth => {
     const problems: string[] = [];
     if (opened?.degraded !== undefined) problems.push(`store: ${opened.degraded}`);
-    for (const [what, records] of [['turns', turnLog], ['conversation memories', conversations]] as const) {
-      if (records.pending > 0) problems.push(`${records.pending} ${what} waiting for the store`);
-      if (records.spillProblem !== undefined) problems.push(`${what} fallback file refuses records (${records.spillProblem})`);
-      if (records.lost > 0) problems.push(`${records.lost} ${what} lost since start`);
+    const records = [
+      { what: 'turns', waiting: turnLog.waiting, lost: turnLog.lost, spillProblem: turnLog.spillProblem },
+      { what: 'conversation memories', waiting: conversations.pending, lost: conversations.lost, spillProblem: conversations.spillProblem },
+    ];
+    for (const { what, waiting, lost, spillProblem } of records) {
+      if (waiting > 0) problems.push(`${waiting} ${what} waiting for the store`);
+      if (spillProblem !== undefined) problems.push(`${what} fallback file refuses records (${spillProblem})`);
+      if (lost > 0) problems.push(`${lost} ${what} lost since start`);
     }
     return { status: problems.length === 0 ? 'ok' : 'degraded', problems };
   };

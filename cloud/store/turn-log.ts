@@ -76,6 +76,11 @@ export class TurnLog {
     return this.#waiting.length + this.#saving.size;
   }
 
+  /** Turns waiting for a retry because the store said "try again". */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
   /** Turns written to the fallback file since start. */
   get spilled(): number {
     return this.#spill.written;
@@ -100,6 +105,8 @@ export class TurnLog {
       return;
     }
     if (this.pending >= this.#maxPending) {
+      // On disk now: an older record of it still being saved must not come back if that save fails.
+      this.#latest.delete(turn.id);
       this.#spillTurn(turn, 'queue_full');
       return;
     }
