@@ -44,6 +44,9 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
   const level = values['log-level'];
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, got '${level}'`);
   const log = createLog(level, { service: 'gateway' });
+  // A file-size limit (ulimit -f, systemd's LimitFSIZE=) must fail the write with EFBIG, which the
+  // store and the fallback files handle as a full disk, not kill the gateway with SIGXFSZ.
+  process.on('SIGXFSZ', () => undefined);
   const config = configFromFlags({
     ...(values.host ? { host: values.host } : {}),
     ...(values.port ? { port: Number(values.port) } : {}),

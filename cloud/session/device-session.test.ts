@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import WebSocket, { WebSocketServer } from 'ws';
 import { silentLog, type Log } from '../../log/log.js';
-import { CloseCode, ErrorCode, PROTOCOL_VERSION, UPLINK_AUDIO, parseGatewayMessage, type GatewayMessage } from '../../protocol/index.js';
+import { createOpusEncoder } from '../../audio/opus-codec.js';
+import { AudioKind, CloseCode, ErrorCode, PROTOCOL_VERSION, UPLINK_AUDIO, encodeAudioFrame, frameSamples, parseGatewayMessage, type GatewayMessage } from '../../protocol/index.js';
 import { ConversationMemories } from '../memory/conversation-memories.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -16,6 +17,8 @@ import { gatewayConfig } from './gateway-config.js';
 import { instantProviders } from './testing/instant-providers.js';
 
 const SECRET = 'a-long-enough-test-secret';
+/** One uplink frame of quiet Opus: a turn that got some of the child's audio. */
+const MIC_PACKET = createOpusEncoder({ sampleRate: UPLINK_AUDIO.sampleRate, frameMs: UPLINK_AUDIO.frameMs, bitrate: 24_000, application: 'voip' }).encode(new Int16Array(frameSamples(UPLINK_AUDIO)));
 
 /** A WebSocket server on loopback that runs one DeviceSession per connection, over a real SQLite store. */
 async function host(t: Test, config: Parameters<typeof gatewayConfig>[0] = {}, store?: Store, log: Log = silentLog) {
@@ -122,7 +125,8 @@ t.test("a parent's lock during a turn tells the device first, then cuts the turn
   device.hello();
   await device.next((m) => m.type === 'welcome');
   device.send({ type: 'listen', state: 'start', turn: 1, mode: 'push' });
-  // Messages are handled in order: once the pong is back, the turn has started.
+  device.socket.send(encodeAudioFrame({ kind: AudioKind.Microphone, turn: 1, sequence: 0, payload: MIC_PACKET }));
+  // Messages are handled in order: once the pong is back, the turn has started and has its audio.
   device.send({ type: 'ping', id: 1 });
   await device.next((m) => m.type === 'pong');
   sessions[0]?.applySettings({ locked: true });

@@ -14,7 +14,10 @@ const CAPACITY_LOG_MS = 10_000;
 /** The path devices connect to. */
 export const DEVICE_PATH = '/v1/device';
 
-type GatewayDeps = Omit<SessionDeps, 'claim' | 'release' | 'verifyDevice' | 'admission'>;
+type GatewayDeps = Omit<SessionDeps, 'claim' | 'release' | 'verifyDevice' | 'admission'> & {
+  /** Added to /healthz: whether the gateway runs degraded and why (a full disk, records it cannot save). */
+  readonly health?: () => { readonly status: string; readonly problems: readonly string[] };
+};
 
 /** Addresses whose refusals are counted apart for the log at once; past it the quietest is forgotten. */
 const MAX_LOGGED_ADDRESSES = 1000;
@@ -66,7 +69,7 @@ export class GatewayServer {
     http.on('request', (request, response) => {
       if (request.url === '/healthz') {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ ok: true, sessions: gateway.admission.sessions, pending: gateway.admission.pending }));
+        response.end(JSON.stringify({ ok: true, sessions: gateway.admission.sessions, pending: gateway.admission.pending, ...deps.health?.() }));
         return;
       }
       response.writeHead(404, { 'content-type': 'text/plain' });

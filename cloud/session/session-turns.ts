@@ -229,7 +229,8 @@ export class SessionTurns {
         speech: (turn, pcm) => {
           const active = this.active;
           if (!current(turn) || active === undefined || !HEARING_STATES.has(this.current)) return;
-          if (!active.pcm.push(pcm)) counters.framesDropped += Math.ceil(pcm.length / frameSamples(UPLINK_AUDIO));
+          if (active.pcm.push(pcm)) active.audioArrived();
+          else counters.framesDropped += Math.ceil(pcm.length / frameSamples(UPLINK_AUDIO));
         },
         turnEnded: (turn, hangoverMs) => current(turn) && this.dispatch('vadEnd', { hangoverMs }),
         bargedIn: (turn) => current(turn) && this.dispatch('bargeIn'),

@@ -39,6 +39,7 @@ async function setup(t: Test, options: Parameters<typeof instantProviders>[0] = 
 function run(runner: TurnRunner, number: number, before?: (turn: ReturnType<typeof openTurn>) => void): Promise<TurnEnd> {
   const turn = openTurn(number, 10);
   turn.pcm.push(new Int16Array(960));
+  turn.audioArrived();
   turn.listenStoppedAt = performance.now();
   turn.pcm.end();
   before?.(turn);
@@ -59,8 +60,10 @@ t.test("an answered turn: what the device is told, in order, and the toy's voice
     t.match(decoded.frame, { kind: AudioKind.Voice, turn: 3, sequence: index });
     t.equal(decoder.decode(decoded.frame.payload).length, (DOWNLINK_AUDIO.sampleRate * DOWNLINK_AUDIO.frameMs) / 1000);
   });
-  t.equal(written.length, 1, 'written the moment it ended');
-  t.match(written[0], { deviceId: 'toy-1', sessionId: 'session-1', turn: 3, transcript: 'hello', reply: 'Hi there, little friend! Shall we sing?', outcome: 'answered' });
+  t.strictSame(written.map((record) => record.outcome), ['started', 'heard', 'answered'], 'written as it went: its audio, its words, its end');
+  t.equal(new Set(written.map((record) => record.id)).size, 1, 'under one id');
+  t.match(written[1], { turn: 3, transcript: 'hello', reply: '', outcome: 'heard' });
+  t.match(written[2], { deviceId: 'toy-1', sessionId: 'session-1', turn: 3, transcript: 'hello', reply: 'Hi there, little friend! Shall we sing?', outcome: 'answered' });
 });
 
 t.test('an answered turn is remembered in the conversation; the first turn of a session is its start', async (t) => {
@@ -78,11 +81,11 @@ t.test("the device's report is joined to the turn under the same id, timings pre
   const { runner, written } = await setup(t);
   await run(runner, 1);
   runner.reported(1, { voiceToVoiceMs: 812 });
-  t.equal(written.length, 2);
-  t.equal(written[1]?.id, written[0]?.id, 'written again, same record');
-  t.equal(written[1]?.timings['device.voiceToVoiceMs'], 812);
+  t.equal(written.length, 4);
+  t.equal(written[3]?.id, written[2]?.id, 'written again, same record');
+  t.match(written[3], { outcome: 'answered', timings: { 'device.voiceToVoiceMs': 812 } });
   runner.reported(9, { voiceToVoiceMs: 1 });
-  t.equal(written.length, 2, 'a report of a turn never run is ignored');
+  t.equal(written.length, 4, 'a report of a turn never run is ignored');
 });
 
 t.test('a failed turn that still spoke its kind fallback ends as any other, and is recorded as failed', async (t) => {
@@ -91,7 +94,7 @@ t.test('a failed turn that still spoke its kind fallback ends as any other, and 
   t.ok(sent.some((m) => m.type === 'speak' && m.state === 'start'), 'the fallback was spoken');
   t.match(sent.at(-1), { type: 'speak', state: 'stop', turn: 2 });
   t.notOk(sent.some((m) => m.type === 'error'));
-  t.match(written[0], { turn: 2, outcome: 'failed', error: { code: 'stt_down' } });
+  t.match(written.at(-1), { turn: 2, outcome: 'failed', error: { code: 'stt_down' } });
 });
 
 t.test('a failed turn with nothing heard: a retryable error for the device, and the record keeps why', async (t) => {
@@ -99,7 +102,7 @@ t.test('a failed turn with nothing heard: a retryable error for the device, and 
   t.equal(await run(runner, 2), 'failed');
   t.match(sent.at(-1), { type: 'error', code: ErrorCode.TurnFailed, retryable: true, turn: 2 });
   t.notOk(sent.some((m) => m.type === 'speak'), 'no speak start or stop');
-  t.match(written[0], { turn: 2, outcome: 'failed', error: { code: 'stt_down' } });
+  t.match(written.at(-1), { turn: 2, outcome: 'failed', error: { code: 'stt_down' } });
 });
 
 t.test('a cut turn: nothing more is sent, and it is still recorded with its reason', async (t) => {
@@ -107,7 +110,7 @@ t.test('a cut turn: nothing more is sent, and it is still recorded with its reas
   const how = await run(runner, 4, (turn) => turn.controller.abort(new Error('superseded')));
   t.equal(how, 'aborted');
   t.notOk(sent.some((m) => m.type === 'metrics' || m.type === 'speak' || m.type === 'error'), 'no metrics, speak or error for a cut turn');
-  t.match(written[0], { turn: 4, outcome: 'aborted', error: { message: /superseded/ } });
+  t.match(written.at(-1), { turn: 4, outcome: 'aborted', error: { message: /superseded/ } });
   await runner.settled();
 });
 
@@ -117,7 +120,7 @@ t.test('a turn cut while its fallback is tried comes back failed, and the device
   const how = await run(runner, 6, (turn) => (cut = () => turn.controller.abort(new Error('barged in by voice'))));
   t.equal(how, 'aborted', 'the table hears of no failure');
   t.notOk(sent.some((m) => m.type === 'metrics' || m.type === 'error' || m.type === 'speak'), 'no metrics, no speak, no error');
-  t.match(written[0], { turn: 6, outcome: 'failed' }, 'the record says what the pipeline did');
+  t.match(written.at(-1), { turn: 6, outcome: 'failed' }, 'the record says what the pipeline did');
 });
 
 t.test('settled waits for every turn started', async (t) => {
@@ -131,5 +134,35 @@ t.test('settled waits for every turn started', async (t) => {
   first.listenStoppedAt = performance.now();
   first.pcm.end();
   await waiting;
-  t.equal(written.length, 1);
+  t.equal(written.length, 0, 'a turn that never got audio leaves no row');
+});
+
+t.test('a listen start let go at once, with no audio: answered or cut, it writes no row (finding 4: 60,000 starts wrote 33,371 rows)', async (t) => {
+  const { runner, written } = await setup(t);
+  for (let number = 1; number <= 200; number++) {
+    const turn = openTurn(number, 10);
+    if (number % 2 === 0) turn.controller.abort(new Error('superseded'));
+    turn.listenStoppedAt = performance.now();
+    turn.pcm.end();
+    await new Promise((resolve) => runner.start(turn, resolve));
+  }
+  await runner.settled();
+  t.equal(written.length, 0);
+});
+
+t.test('a turn is on record from its first audio, before it is heard', async (t) => {
+  const { runner, written } = await setup(t);
+  const turn = openTurn(7, 10);
+  const ended = new Promise((resolve) => runner.start(turn, resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(written.length, 0, 'nothing before audio');
+  turn.pcm.push(new Int16Array(960));
+  turn.audioArrived();
+  turn.audioArrived();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.strictSame(written.map((record) => [record.turn, record.outcome]), [[7, 'started']], 'one row while the child speaks');
+  turn.listenStoppedAt = performance.now();
+  turn.pcm.end();
+  await ended;
+  t.strictSame(written.map((record) => record.outcome), ['started', 'heard', 'answered']);
 });

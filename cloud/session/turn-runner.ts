@@ -5,6 +5,7 @@ import { AudioKind, DOWNLINK_AUDIO, ErrorCode, encodeAudioFrame, type GatewayMes
 import type { ConversationMemory } from '../memory/conversation-memory.js';
 import type { ChatMessage } from '../providers/llm/llm.js';
 import type { TurnProviders } from '../providers/turn-providers.js';
+import type { TurnRecord } from '../store/store.js';
 import type { TurnLog } from '../store/turn-log.js';
 import { TurnReportJoiner } from '../store/turn-report-joiner.js';
 import type { ToyProfile } from '../toy/toy-profile.js';
@@ -16,6 +17,8 @@ import type { GatewayConfig } from './gateway-config.js';
 
 /** One turn the session opened: its audio, its signal and what the session measured of it. */
 export interface ActiveTurn {
+  /** Its record's id, the same from the first row written to the last. */
+  readonly id: string;
   readonly turn: number;
   readonly controller: AbortController;
   readonly pcm: BoundedQueue<Int16Array>;
@@ -27,11 +30,28 @@ export interface ActiveTurn {
   accepted: number;
   /** Timings the session measured itself (the pause waited for in hands-free). */
   readonly extraTimings: Record<string, number>;
+  /** Settles when the first of the child's audio is in `pcm`: from then on the turn has a record. */
+  readonly firstAudio: Promise<void>;
+  /** Whoever puts the child's audio into `pcm` says so here (every time; only the first counts). */
+  readonly audioArrived: () => void;
 }
 
 /** A new turn: push-to-talk turns bring their own decoder. */
 export function openTurn(turn: number, maxUtteranceFrames: number, decoder?: OpusDecoder): ActiveTurn {
-  return { turn, controller: new AbortController(), pcm: new BoundedQueue(maxUtteranceFrames), decoder, startedAt: new Date(), accepted: 0, extraTimings: {} };
+  let arrived = () => {};
+  const firstAudio = new Promise<void>((resolve) => (arrived = resolve));
+  return {
+    id: randomUUID(),
+    turn,
+    controller: new AbortController(),
+    pcm: new BoundedQueue(maxUtteranceFrames),
+    decoder,
+    startedAt: new Date(),
+    accepted: 0,
+    extraTimings: {},
+    firstAudio,
+    audioArrived: () => arrived(),
+  };
 }
 
 /** How the pipeline left a turn, as the session's table hears it. */
@@ -57,8 +77,14 @@ export interface TurnRunnerDeps {
 /**
  * Runs a session's turns through the streaming pipeline and says what the
  * device is told of each: its transcript, reply, audio, metrics and how it
- * ended. Every turn, a cut one too, is written to the turn log the moment it
- * ends and joined with the device's report when that comes.
+ * ended.
+ *
+ * A turn is recorded from the moment the child's first audio arrives
+ * ('started'), again once its words are known ('heard'), and once more when it
+ * ends, a cut one too; then joined with the device's report when that comes.
+ * A gateway killed mid-turn leaves the row of how far it got, which the next
+ * start marks interrupted. A turn that never got any audio (a press let go at
+ * once, a flood of listen starts) is logged but leaves no row.
  */
 export class TurnRunner {
   /** Turns still unwinding (an aborted turn finishes and is logged after the abort). */
@@ -107,11 +133,35 @@ export class TurnRunner {
     this.encoder ??= createOpusEncoder({ sampleRate: DOWNLINK_AUDIO.sampleRate, frameMs: DOWNLINK_AUDIO.frameMs, bitrate: config.downlinkBitrate, application: 'audio' });
     const number = turn.turn;
     let sequence = 0;
+    const record = (fields: Pick<TurnRecord, 'outcome'> & Partial<TurnRecord>): TurnRecord => ({
+      id: turn.id,
+      deviceId: this.deps.deviceId() ?? 'unknown',
+      sessionId,
+      turn: number,
+      startedAt: turn.startedAt.toISOString(),
+      transcript: '',
+      reply: '',
+      safety: [],
+      timings: {},
+      ...fields,
+    });
+    // What the turn's row says so far: nothing until audio arrives, then how far it got, then 'ended'.
+    let recorded: 'none' | 'started' | 'heard' | 'ended' = 'none';
+    void turn.firstAudio.then(() => {
+      if (recorded !== 'none') return;
+      recorded = 'started';
+      this.deps.turnLog.write(record({ outcome: 'started' }));
+    });
     const result = await runTurn(
       { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, messages: (transcript) => this.deps.prompt(transcript), toy: this.deps.toy, conversationStart: this.answered === 0, anonymous: this.deps.memory()?.isEmpty ?? true },
       this.deps.providers,
       {
-        transcript: (text) => send({ type: 'transcript', turn: number, text }),
+        transcript: (text) => {
+          send({ type: 'transcript', turn: number, text });
+          if (recorded !== 'started') return;
+          recorded = 'heard';
+          this.deps.turnLog.write(record({ outcome: 'heard', transcript: text }));
+        },
         reply: (index, text) => send({ type: 'reply', turn: number, index, text }),
         speakStart: () => send({ type: 'speak', state: 'start', turn: number }),
         audio: (payload) => this.deps.sendFrame(encodeAudioFrame({ kind: AudioKind.Voice, turn: number, sequence: sequence++, payload })),
@@ -147,20 +197,14 @@ export class TurnRunner {
       void this.deps.memory()?.remember(result.transcript, result.reply);
     }
     const deviceId = this.deps.deviceId();
-    log(result.outcome === 'failed' ? 'error' : 'info', 'turn ended', { session: sessionId, device: deviceId, turn: number, outcome: result.outcome, timings, ...(result.error ? { error: result.error } : {}) });
-    this.joiner.finished({
-      id: randomUUID(),
-      deviceId: deviceId ?? 'unknown',
-      sessionId,
-      turn: number,
-      startedAt: turn.startedAt.toISOString(),
-      transcript: result.transcript,
-      reply: result.reply,
-      outcome: result.outcome,
-      safety: result.safety,
-      timings,
-      ...(result.error ? { error: result.error } : {}),
-    });
+    const hadAudio = recorded !== 'none';
+    recorded = 'ended';
+    log(result.outcome === 'failed' ? 'error' : 'info', 'turn ended', { session: sessionId, device: deviceId, turn: number, outcome: result.outcome, timings, recorded: hadAudio, ...(result.error ? { error: result.error } : {}) });
+    if (hadAudio) {
+      this.joiner.finished(
+        record({ transcript: result.transcript, reply: result.reply, outcome: result.outcome, safety: result.safety, timings, ...(result.error ? { error: result.error } : {}) }),
+      );
+    }
     return end;
   }
 }

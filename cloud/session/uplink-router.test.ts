@@ -17,7 +17,10 @@ function setup(routes: { push?: PushAudio; handsFree?: HandsFreeAudio } = {}, ma
   return { router, counters, reported };
 }
 
-const pushTurn = (turn: number, capacity = 100): PushAudio => ({ turn, decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate), pcm: new BoundedQueue(capacity), accepted: 0 });
+const pushTurn = (turn: number, capacity = 100): PushAudio & { arrivals: number } => {
+  const push = { turn, decoder: createOpusDecoder(UPLINK_AUDIO.sampleRate), pcm: new BoundedQueue<Int16Array>(capacity), accepted: 0, arrivals: 0, audioArrived: () => void push.arrivals++ };
+  return push;
+};
 
 function hearing(turn: number) {
   const heard: { turn: number; samples: number }[] = [];
@@ -31,6 +34,7 @@ t.test("a push turn's frames are decoded into its queue, one frame's samples eac
   for (let i = 0; i < 3; i++) router.route(frame(3, i));
   t.equal(push.pcm.length, 3);
   t.equal(push.accepted, 3);
+  t.equal(push.arrivals, 3, 'the turn hears of each frame taken (its record starts at the first)');
   push.pcm.end();
   for await (const pcm of push.pcm) t.equal(pcm.length, frameSamples(UPLINK_AUDIO));
   t.same([counters.framesDropped, counters.badFrames], [0, 0]);
@@ -42,6 +46,7 @@ t.test('frames of another turn, of the voice kind, or with no turn hearing are d
   router.route(frame(2));
   router.route(frame(3, 0, AudioKind.Voice));
   t.equal(push.pcm.length, 0);
+  t.equal(push.arrivals, 0, 'a dropped frame is no audio of the turn');
   t.equal(counters.framesDropped, 2);
   const idle = setup();
   idle.router.route(frame(1));

@@ -11,6 +11,8 @@ export interface PushAudio {
   readonly pcm: BoundedQueue<Int16Array>;
   /** Uplink frames taken into this turn, bounded by the longest utterance. */
   accepted: number;
+  /** Hears of each frame taken: the turn is recorded from its first. */
+  audioArrived(): void;
 }
 
 /** The hands-free microphone stream: one decoder for all of it, across turns. */
@@ -79,6 +81,7 @@ export class UplinkRouter {
       return;
     }
     turn.accepted++;
+    turn.audioArrived();
   }
 
   /** One uplink packet as PCM; a packet that is not Opus is counted and answered, and gives nothing. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -70,4 +70,24 @@ t.test('an interrupted replay is finished first, then the current file', async (
   t.strictSame(await ids(), ['kid-1', 'kid-2', 'kid-3'], 'a turn replayed twice is stored once');
   t.equal(existsSync(fallback), false);
   t.equal(existsSync(`${fallback}.replaying`), false);
+});
+
+t.test('a disk that refuses to take a line aside stops the replay without an exception; the file stays for next time', async (t) => {
+  const { store, fallback, logs, log, ids } = await setup(t);
+  writeFileSync(fallback, line(kidTurn(1)) + 'not a turn\n' + line(kidTurn(2)));
+  // A directory where the rejected lines go: appending to it fails as a full disk would.
+  mkdirSync(`${fallback}.rejected`);
+  const result = await replayFallback(store, fallback, log);
+  t.match(result, { saved: 1, rejected: 0, unfinished: 'EISDIR' });
+  t.strictSame(await ids(), ['kid-1']);
+  t.ok(existsSync(`${fallback}.replaying`), 'the file worked on is kept');
+  t.equal(logs.length, 1, 'one line says what happened');
+  t.match(logs[0], { level: 'error', fields: { unfinished: 'EISDIR' } });
+
+  rmdirSync(`${fallback}.rejected`);
+  const again = await replayFallback(store, fallback, log);
+  t.match(again, { saved: 2, rejected: 1 });
+  t.equal(again.unfinished, undefined);
+  t.strictSame(await ids(), ['kid-1', 'kid-2'], 'replaying kid-1 again is harmless');
+  t.notOk(existsSync(`${fallback}.replaying`));
 });

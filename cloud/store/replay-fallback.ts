@@ -11,6 +11,11 @@ export interface ReplayResult {
   readonly returned: number;
   /** Lines that are not turns, or turns the store will never take; moved to `<fallback>.rejected`. */
   readonly rejected: number;
+  /**
+   * Why the replay could not finish (the disk refused a line it had to set aside or put back): the
+   * file it worked on stays as it is, and the next start replays it again, harmlessly.
+   */
+  readonly unfinished?: string;
 }
 
 /**
@@ -20,20 +25,29 @@ export interface ReplayResult {
  */
 export async function replayFallback(store: Store, fallbackPath: string, log: Log): Promise<ReplayResult> {
   const working = `${fallbackPath}.replaying`;
-  const total = { saved: 0, returned: 0, rejected: 0 };
-  // A leftover from an interrupted replay goes first; then the current file, once.
-  for (let round = 0; round < 2; round++) {
-    const leftover = existsSync(working);
-    if (!leftover && !claim(fallbackPath, working)) break;
-    const result = await replayFile(store, working, fallbackPath);
-    unlinkSync(working);
-    total.saved += result.saved;
-    total.returned += result.returned;
-    total.rejected += result.rejected;
-    if (!leftover || result.returned > 0) break;
+  const total: { saved: number; returned: number; rejected: number; unfinished?: string } = { saved: 0, returned: 0, rejected: 0 };
+  // A gateway on a full disk must still start: whatever the disk refuses here is logged, never thrown.
+  try {
+    // A leftover from an interrupted replay goes first; then the current file, once.
+    for (let round = 0; round < 2; round++) {
+      const leftover = existsSync(working);
+      if (!leftover && !claim(fallbackPath, working)) break;
+      const result = await replayFile(store, working, fallbackPath);
+      total.saved += result.saved;
+      total.returned += result.returned;
+      total.rejected += result.rejected;
+      if (result.unfinished !== undefined) {
+        total.unfinished = result.unfinished;
+        break;
+      }
+      unlinkSync(working);
+      if (!leftover || result.returned > 0) break;
+    }
+  } catch (err) {
+    total.unfinished = diskProblem(err);
   }
-  if (total.saved + total.returned + total.rejected > 0) {
-    const failed = total.returned + total.rejected > 0;
+  if (total.saved + total.returned + total.rejected > 0 || total.unfinished !== undefined) {
+    const failed = total.returned + total.rejected > 0 || total.unfinished !== undefined;
     log(failed ? 'error' : 'info', 'replayed the fallback file into the store', { ...total, fallbackPath });
   }
   return total;
@@ -49,39 +63,67 @@ function claim(from: string, to: string): boolean {
   }
 }
 
+function diskProblem(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+}
+
+/** Appends a line; what the disk said when it refused (ENOSPC, EIO...), or undefined once written. */
+function append(path: string, line: string): string | undefined {
+  try {
+    appendFileSync(path, `${line}\n`, { mode: 0o600 });
+    return undefined;
+  } catch (err) {
+    return diskProblem(err);
+  }
+}
+
 async function replayFile(store: Store, path: string, fallbackPath: string): Promise<ReplayResult> {
   let saved = 0;
   let returned = 0;
   let rejected = 0;
+  // Lines set aside or put back so far are on disk twice if the replay stops: once more is harmless.
+  const stop = (problem: string) => ({ saved, returned, rejected, unfinished: problem });
+  let problem: string | undefined;
   // After one "try again later" the store is taken to be down: the rest go straight back.
   let storeDown = false;
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    const turn = parseTurn(line);
-    if (turn === undefined) {
-      appendFileSync(`${fallbackPath}.rejected`, `${line}\n`, { mode: 0o600 });
-      rejected++;
-      continue;
-    }
-    if (!storeDown) {
-      try {
-        await store.saveTurn(turn);
-        saved++;
-        continue;
-      } catch (err) {
-        if (!(err instanceof ProviderError && err.retryable)) {
-          appendFileSync(`${fallbackPath}.rejected`, `${line}\n`, { mode: 0o600 });
-          rejected++;
-          continue;
-        }
-        storeDown = true;
-      }
-    }
-    appendFileSync(fallbackPath, `${line}\n`, { mode: 0o600 });
-    returned++;
+  const input = createReadStream(path, 'utf8');
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    return await replayLines();
+  } finally {
+    lines.close();
+    input.destroy();
   }
-  return { saved, returned, rejected };
+
+  async function replayLines(): Promise<ReplayResult> {
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      const turn = parseTurn(line);
+      if (turn === undefined) {
+        if ((problem = append(`${fallbackPath}.rejected`, line)) !== undefined) return stop(problem);
+        rejected++;
+        continue;
+      }
+      if (!storeDown) {
+        try {
+          await store.saveTurn(turn);
+          saved++;
+          continue;
+        } catch (err) {
+          if (!(err instanceof ProviderError && err.retryable)) {
+            if ((problem = append(`${fallbackPath}.rejected`, line)) !== undefined) return stop(problem);
+            rejected++;
+            continue;
+          }
+          storeDown = true;
+        }
+      }
+      if ((problem = append(fallbackPath, line)) !== undefined) return stop(problem);
+      returned++;
+    }
+    return { saved, returned, rejected };
+  }
 }
 
 function parseTurn(line: string): TurnRecord | undefined {

@@ -281,3 +281,22 @@ function writable(path: string): boolean {
     return false;
   }
 }
+
+t.test('on a full disk (a file-size limit below the -shm file) the store opens degraded: it reads, and writes fail retryably', async (t) => {
+  const path = join(t.testdir(), 'gateway.db');
+  const store = await SqliteStore.open(path);
+  await store.addDeviceWithSecret('toy-1', 'a-long-enough-test-secret');
+  t.equal(store.degraded, undefined, 'a healthy disk: not degraded');
+  await store.close();
+  // `ulimit -f 16` (16 KiB) lets the 64 KiB database be read but no file grow past 16 KiB, as a
+  // full disk would: WAL's 32 KiB -shm file cannot be made, which failed the open with
+  // SQLITE_IOERR_SHMSIZE. SIGXFSZ is ignored, so the writes fail with EFBIG instead of killing the process.
+  const child = join(import.meta.dirname, 'testing', 'open-store-child.ts');
+  const output = execFileSync('sh', ['-c', "trap '' XFSZ; ulimit -f 16 && exec \"$0\" \"$@\"", process.execPath, '--import', 'tsx', child, path], { encoding: 'utf8' });
+  const result = JSON.parse(output.trim()) as Record<string, unknown>;
+  t.match(result, { opened: true, devices: ['toy-1'], saveError: 'store_unavailable' });
+  t.match(String(result['degraded']), /SQLITE_IOERR_SHMSIZE.*exclusive lock/);
+  const again = await openStore(t, path);
+  t.equal(again.degraded, undefined, 'with room again, a normal open');
+  t.equal((await again.listTurns({})).length, 0, 'the refused write left nothing half-done');
+});

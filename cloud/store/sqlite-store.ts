@@ -1,6 +1,4 @@
-import { chmodSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ProviderError } from '../providers/provider-error.js';
@@ -19,12 +17,14 @@ import {
   type SafetyRecord,
   type Store,
   type StoredConversation,
-  type TurnOutcome,
   type TurnRecord,
+  type TurnStatus,
+  INTERRUPTED_ERROR,
+  TURN_PROGRESS,
 } from './store.js';
 import { searchTerms } from './search-terms.js';
 import { hashDeviceSecret, newDeviceSecret, verifyDeviceSecret } from './device-secret.js';
-import { migrate, requireLatest } from './sqlite-migrations.js';
+import { isDiskRefusal, sqliteConnection } from './sqlite-connection.js';
 import { sqliteError } from './sqlite-error.js';
 
 export interface SqliteStoreOptions {
@@ -81,6 +81,7 @@ export class SqliteStore implements Store {
   readonly #db: BetterSqlite3.Database;
   readonly #path: string;
   readonly #saveTurn: BetterSqlite3.Statement<[Record<string, unknown>]>;
+  readonly #interruptTurns: BetterSqlite3.Statement<[string, string]>;
   readonly #listTurns: BetterSqlite3.Statement<[number], TurnRow>;
   readonly #listDeviceTurns: BetterSqlite3.Statement<[string, number], TurnRow>;
   readonly #deleteTurns: BetterSqlite3.Statement<[string]>;
@@ -95,11 +96,11 @@ export class SqliteStore implements Store {
   readonly #deleteKnowledge: BetterSqlite3.Statement<[string]>;
   readonly #addFact: BetterSqlite3.Statement<[string, string, number, string, string]>;
   readonly #searchKnowledge: BetterSqlite3.Statement<[string, string, number], FactRow>;
+  readonly #degraded: string | undefined;
   #closed = false;
 
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const readonly = options.readonly ?? false;
-    const busyTimeoutMs = options.busyTimeoutMs ?? 2000;
     if (!readonly) {
       try {
         await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -107,36 +108,33 @@ export class SqliteStore implements Store {
         throw sqliteError(err, `cannot create the directory for ${path}`);
       }
     }
-    let db: BetterSqlite3.Database | undefined;
     try {
-      const Database = loadDriver();
-      db = new Database(path, { readonly, fileMustExist: readonly });
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      if (readonly) {
-        requireLatest(db);
-      } else {
-        db.pragma('journal_mode = WAL');
-        // In WAL mode NORMAL survives a crashed process; only power loss can cost the last commits,
-        // while FULL would put an fsync on the event loop for every turn.
-        db.pragma('synchronous = NORMAL');
-        migrate(db);
-        // Children's words live here: only the gateway's own user may read them.
-        for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
-      }
-      if (options.maxSizeBytes !== undefined) {
-        const pageSize = db.pragma('page_size', { simple: true }) as number;
-        db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxSizeBytes / pageSize))}`);
-      }
-      return new SqliteStore(db, path);
+      return new SqliteStore(sqliteConnection(path, options, false), path, undefined);
     } catch (err) {
-      db?.close();
-      throw sqliteError(err, `cannot open the store at ${path}`);
+      if (readonly || !isDiskRefusal(err)) throw sqliteError(err, `cannot open the store at ${path}`);
+      // A full disk cannot take WAL's shared-memory file (SQLITE_IOERR_SHMSIZE), which every open
+      // needs. With an exclusive lock SQLite keeps that index in the process's own memory instead:
+      // the gateway reads its devices and answers children, at the price of other processes (the
+      // CLI) not opening the file until a restart. Writes fail until there is room, and the turn
+      // log holds or spills them meanwhile.
+      try {
+        const problem = `the disk refused the database's shared-memory file (${(err as { code?: string }).code ?? 'I/O error'}): opened with an exclusive lock, so other processes cannot open it until the gateway restarts with room on the disk`;
+        return new SqliteStore(sqliteConnection(path, options, true), path, problem);
+      } catch {
+        throw sqliteError(err, `cannot open the store at ${path}`);
+      }
     }
   }
 
-  private constructor(db: BetterSqlite3.Database, path: string) {
+  /** Why the store runs in a degraded mode (opened on a full disk), or undefined when it does not. */
+  get degraded(): string | undefined {
+    return this.#degraded;
+  }
+
+  private constructor(db: BetterSqlite3.Database, path: string, degraded: string | undefined) {
     this.#db = db;
     this.#path = path;
+    this.#degraded = degraded;
     this.#saveTurn = db.prepare<[Record<string, unknown>]>(`
       INSERT INTO turns (id, device_id, session_id, turn, started_at, started_ms, transcript, reply,
                          outcome, safety, timings, error_code, error_message)
@@ -147,7 +145,11 @@ export class SqliteStore implements Store {
         started_at = excluded.started_at, started_ms = excluded.started_ms,
         transcript = excluded.transcript, reply = excluded.reply, outcome = excluded.outcome,
         safety = excluded.safety, timings = excluded.timings,
-        error_code = excluded.error_code, error_message = excluded.error_message`);
+        error_code = excluded.error_code, error_message = excluded.error_message
+      WHERE ${stageSql('excluded.outcome')} >= ${stageSql('turns.outcome')}`);
+    this.#interruptTurns = db.prepare<[string, string]>(
+      `UPDATE turns SET outcome = 'interrupted', error_code = ?, error_message = ? WHERE outcome IN (${TURN_PROGRESS.map((s) => `'${s}'`).join(', ')})`,
+    );
     this.#listTurns = db.prepare<[number], TurnRow>(
       `SELECT ${TURN_COLUMNS} FROM turns ORDER BY started_ms DESC, rowid DESC LIMIT ?`,
     );
@@ -208,6 +210,10 @@ export class SqliteStore implements Store {
         errorMessage: turn.error?.message ?? null,
       }),
     );
+  }
+
+  async interruptUnfinishedTurns(): Promise<number> {
+    return this.#run('mark unfinished turns interrupted', () => this.#interruptTurns.run(INTERRUPTED_ERROR.code, INTERRUPTED_ERROR.message).changes);
   }
 
   async listTurns(query: { deviceId?: string; limit?: number }): Promise<TurnRecord[]> {
@@ -319,10 +325,10 @@ export class SqliteStore implements Store {
   }
 }
 
-// Loaded on first open, so processes that never touch SQLite do not pay for the native module.
-function loadDriver(): typeof BetterSqlite3 {
-  const require = createRequire(import.meta.url);
-  return require('better-sqlite3') as typeof BetterSqlite3;
+/** turnStage in SQL: the same order, so the store and its callers agree on what is further along. */
+function stageSql(column: string): string {
+  const cases = TURN_PROGRESS.map((status, index) => `WHEN '${status}' THEN ${index}`).join(' ');
+  return `(CASE ${column} ${cases} ELSE ${TURN_PROGRESS.length} END)`;
 }
 
 function turnLimit(limit: number | undefined): number {
@@ -348,7 +354,7 @@ function toTurn(row: TurnRow): TurnRecord {
     startedAt: row.started_at,
     transcript: row.transcript,
     reply: row.reply,
-    outcome: row.outcome as TurnOutcome,
+    outcome: row.outcome as TurnStatus,
     safety: JSON.parse(row.safety) as SafetyRecord[],
     timings: JSON.parse(row.timings) as Record<string, number>,
   };

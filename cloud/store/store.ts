@@ -5,6 +5,29 @@ import type { SafetyVerdict } from '../providers/safety/safety-filter.js';
 /** How a turn ended. */
 export type TurnOutcome = 'answered' | 'not_understood' | 'blocked' | 'aborted' | 'failed';
 
+/**
+ * What a turn's record says: how it ended, or how far it got while still under way. A turn is
+ * recorded once the child's first audio arrives ('started'), again once its words are known
+ * ('heard'), and again when it ends. A row still under way when the gateway starts belongs to a
+ * gateway that stopped mid-turn: it becomes 'interrupted'.
+ */
+export type TurnStatus = TurnOutcome | 'started' | 'heard' | 'interrupted';
+
+/** Statuses of a turn still under way, in the order a turn goes through them. */
+export const TURN_PROGRESS: readonly TurnStatus[] = ['started', 'heard'];
+
+/**
+ * How far along a status is: a save never replaces a record with one that is less far along, so
+ * a late retry or a replayed 'started' cannot undo a turn's end.
+ */
+export function turnStage(status: string): number {
+  const index = TURN_PROGRESS.indexOf(status as TurnStatus);
+  return index === -1 ? TURN_PROGRESS.length : index;
+}
+
+/** What an interrupted turn's record carries as its error. */
+export const INTERRUPTED_ERROR = { code: 'gateway_stopped', message: 'the gateway stopped before this turn ended' } as const;
+
 export interface SafetyRecord extends SafetyVerdict {
   readonly direction: 'input' | 'output';
   readonly text: string;
@@ -21,7 +44,7 @@ export interface TurnRecord {
   readonly startedAt: string;
   readonly transcript: string;
   readonly reply: string;
-  readonly outcome: TurnOutcome;
+  readonly outcome: TurnStatus;
   readonly safety: readonly SafetyRecord[];
   /** Milliseconds per stage, measured from listen stop (stt, safetyIn, llmFirstToken, ttsFirstByte, firstAudio, total...). */
   readonly timings: Readonly<Record<string, number>>;
@@ -112,8 +135,16 @@ const MAX_ID_LENGTH = 128;
  *   which takes the child's plain words and never a query syntax.
  */
 export interface Store {
-  /** Saving an id that exists replaces that turn, so a retried save never duplicates it. */
+  /**
+   * Saving an id that exists replaces that turn, so a retried save never duplicates it; but a
+   * record less far along (turnStage) than the stored one changes nothing.
+   */
   saveTurn(turn: TurnRecord): Promise<void>;
+  /**
+   * Marks every turn still under way ('started', 'heard') as 'interrupted', with INTERRUPTED_ERROR.
+   * For start-up, when no turn of this store can still be running. Returns how many it marked.
+   */
+  interruptUnfinishedTurns(): Promise<number>;
   /** Newest first. */
   listTurns(query: { deviceId?: string; limit?: number }): Promise<TurnRecord[]>;
   /**

@@ -15,6 +15,9 @@ import {
   type Store,
   type StoredConversation,
   type TurnRecord,
+  INTERRUPTED_ERROR,
+  TURN_PROGRESS,
+  turnStage,
 } from '../store.js';
 
 interface StoredTurn {
@@ -47,9 +50,22 @@ export class MemoryStore implements Store {
     this.#open();
     const startedMs = Date.parse(turn.startedAt);
     if (Number.isNaN(startedMs)) throw new ProviderError('invalid_turn', `turn ${turn.id} has an unreadable startedAt`);
-    const seq = this.#turns.get(turn.id)?.seq ?? ++this.#seq;
+    const stored = this.#turns.get(turn.id);
+    if (stored !== undefined && turnStage(turn.outcome) < turnStage(stored.turn.outcome)) return;
+    const seq = stored?.seq ?? ++this.#seq;
     // A copy, so a caller changing its object later cannot change the log.
     this.#turns.set(turn.id, { turn: structuredClone(turn), startedMs, seq });
+  }
+
+  async interruptUnfinishedTurns(): Promise<number> {
+    this.#open();
+    let marked = 0;
+    for (const [id, stored] of this.#turns) {
+      if (!TURN_PROGRESS.includes(stored.turn.outcome)) continue;
+      this.#turns.set(id, { ...stored, turn: { ...stored.turn, outcome: 'interrupted', error: { ...INTERRUPTED_ERROR } } });
+      marked++;
+    }
+    return marked;
   }
 
   async listTurns(query: { deviceId?: string; limit?: number }): Promise<TurnRecord[]> {

@@ -1,5 +1,5 @@
 import type { Test } from 'tap';
-import { MAX_CONVERSATION_CHARS, MAX_CONVERSATION_MESSAGES, MAX_KNOWLEDGE_FACTS, type ConversationMessage, type KnowledgeFactInput, type Store, type TurnRecord } from '../store.js';
+import { INTERRUPTED_ERROR, MAX_CONVERSATION_CHARS, MAX_CONVERSATION_MESSAGES, MAX_KNOWLEDGE_FACTS, type ConversationMessage, type KnowledgeFactInput, type Store, type TurnRecord } from '../store.js';
 
 /** A turn with every field filled, including the optional ones; override what a test cares about. */
 export function sampleTurn(overrides: Partial<TurnRecord> = {}): TurnRecord {
@@ -124,6 +124,37 @@ export function storeContract(t: Test, name: string, make: () => Promise<Store>)
       t.equal(turns.length, 1);
       t.equal(turns[0]?.reply, 'a better ending');
       t.equal(turns[0]?.outcome, 'blocked');
+    });
+
+    t.test('a turn goes from started to heard to its end, and a late save of an earlier stage changes nothing', async (t) => {
+      const store = await open(t);
+      const bare = { transcript: '', reply: '', safety: [], timings: {} };
+      await store.saveTurn(sampleTurn({ ...bare, outcome: 'started' }));
+      t.equal((await store.listTurns({}))[0]?.outcome, 'started');
+      await store.saveTurn(sampleTurn({ ...bare, outcome: 'heard', transcript: 'hello' }));
+      t.match((await store.listTurns({}))[0], { outcome: 'heard', transcript: 'hello' });
+      await store.saveTurn(sampleTurn({ outcome: 'answered' }));
+      await store.saveTurn(sampleTurn({ ...bare, outcome: 'started' }));
+      await store.saveTurn(sampleTurn({ ...bare, outcome: 'heard', transcript: 'hello' }));
+      const [turn] = await store.listTurns({});
+      t.equal(turn?.outcome, 'answered');
+      t.equal(turn?.reply, sampleTurn().reply, 'the ended record stands');
+      t.equal(await store.interruptUnfinishedTurns(), 0, 'an ended turn is not interrupted');
+    });
+
+    t.test('turns still under way at start-up become interrupted; ended ones stay as they are', async (t) => {
+      const store = await open(t);
+      const bare = { transcript: '', reply: '', safety: [], timings: {} };
+      await store.saveTurn(sampleTurn({ ...bare, id: 'cut-early', outcome: 'started', startedAt: '2024-05-01T10:00:00.000Z' }));
+      await store.saveTurn(sampleTurn({ ...bare, id: 'cut-late', outcome: 'heard', transcript: 'tell me a story', startedAt: '2024-05-01T10:01:00.000Z' }));
+      await store.saveTurn(sampleTurn({ id: 'ended', outcome: 'aborted', startedAt: '2024-05-01T10:02:00.000Z' }));
+      t.equal(await store.interruptUnfinishedTurns(), 2);
+      const turns = await store.listTurns({});
+      t.strictSame(turns.map((turn) => [turn.id, turn.outcome]), [['ended', 'aborted'], ['cut-late', 'interrupted'], ['cut-early', 'interrupted']]);
+      t.match(turns[1], { transcript: 'tell me a story', error: INTERRUPTED_ERROR }, 'what it had heard stays');
+      t.equal(await store.interruptUnfinishedTurns(), 0, 'marking twice marks nothing more');
+      await store.saveTurn(sampleTurn({ ...bare, id: 'cut-early', outcome: 'started' }));
+      t.equal((await store.listTurns({})).find((turn) => turn.id === 'cut-early')?.outcome, 'interrupted', 'an interrupted turn is an ended one');
     });
 
     t.test("deleteTurns removes one device's turns and says how many", async (t) => {
