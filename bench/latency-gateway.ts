@@ -33,6 +33,8 @@ const { values } = parseArgs({
     reply: { type: 'string' },
     'pacing-rate': { type: 'string' },
     'max-sessions': { type: 'string' },
+    /** More gateway config overrides as one JSON object (bench/fuzz raises the per-device allowances with it). */
+    'config-json': { type: 'string', default: '{}' },
   },
 });
 const need = (name: keyof typeof values): string => {
@@ -66,6 +68,7 @@ const config = gatewayConfig({
   maxSessions: Number(need('max-sessions')),
   // The bench's devices do not ping: nothing in the measurement may depend on the heartbeat.
   heartbeat: { intervalMs: 600_000, timeoutMs: 600_000 },
+  ...(JSON.parse(values['config-json'] ?? '{}') as object),
 });
 const gateway = await startGateway(config, createLog('warn', { service: 'latency-gateway' }), { providers });
 

@@ -159,7 +159,7 @@ async function runOnce(o: RunOptions, progress: (line: string) => void): Promise
           for (let turn = from; turn <= to; turn++) {
             if (device.isClosed) {
               const now = performance.now();
-              turns.push({ device: k, warmUp, turn, startedAt: now, stoppedAt: now, endedAt: now, error: 'the connection was lost' });
+              turns.push({ device: k, warmUp, turn, startedAt: now, stoppedAt: now, endedAt: now, voiceHeard: false, error: 'the connection was lost' });
               continue;
             }
             turns.push({ device: k, warmUp, ...(await device.turn(turn, o.uplink, UPLINK_AUDIO.frameMs, expected, TURN_BOUND_MS)) });
