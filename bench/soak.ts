@@ -231,8 +231,9 @@ async function main(argv: string[]): Promise<number> {
     const wallMs = performance.now() - startedAt;
     const machine = coresBusy(machineFrom, machineCpuTimes());
     const cpu = process.cpuUsage(clientCpu);
-    const stats = gateway.exited ? null : await gateway.stats(BOUND_MS);
+    // Read before the stats, whose percentiles take memory of their own.
     const rssEnd = processMemory(gateway.pid);
+    const stats = gateway.exited ? null : await gateway.stats(BOUND_MS);
     watch.stop();
     const aliveThroughout = diedAt === undefined;
 

@@ -96,7 +96,7 @@ t.test(`${FRAMES} fuzzed frames from ${WORKERS} clients at once: only protocol a
   t.ok(summary.maxPerAddress <= 8, `at most ${summary.maxPerAddress} sockets from one address at once`);
   const known = new Set<number>([...Object.values(CloseCode), 1000, 1006, 1007, 1009]);
   t.same(Object.keys(summary.closeCodes).filter((code) => !known.has(Number(code))), [], 'every close code is one the contract or WebSocket documents');
-  for (const ending of ['flood', 'oversized', 'wrong_secret', 'not_hello', 'hello_timeout', 'half_frame'] as const) t.ok((summary.endings[ending] ?? 0) > 0, `the run has '${ending}' endings`);
+  for (const ending of ['flood', 'oversized', 'wrong_secret', 'not_hello', 'hello_timeout', 'half_frame', 'replaced'] as const) t.ok((summary.endings[ending] ?? 0) > 0, `the run has '${ending}' endings`);
 
   const played = meanwhile.filter((turn) => turn.error === undefined);
   t.ok(played.length >= 1, `the toy played ${played.length} of ${meanwhile.length} turns during the fuzz`);

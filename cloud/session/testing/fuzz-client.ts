@@ -126,8 +126,10 @@ export async function runFuzzScript(script: FuzzScript, c: FuzzConnection): Prom
       const id = ping++;
       const pong = waitFor((arrived) => pongs.set(id, arrived));
       send(JSON.stringify({ type: 'ping', id }));
-      if (!(await pong)) break;
+      const answered = await pong;
       pongs.delete(id);
+      if (!answered && isOpen()) problems.push(`no pong within ${c.boundMs} ms, ${framesSent} frames in`);
+      if (!answered) break;
     } else {
       // Before hello a ping would end the connection: let the socket drain instead.
       await new Promise((resolve) => setImmediate(resolve));
@@ -137,16 +139,41 @@ export async function runFuzzScript(script: FuzzScript, c: FuzzConnection): Prom
     problems.push(`closed (${closeCode ?? 'none'}) before its ending '${script.ending}', ${framesSent} frames in`);
     return finish();
   }
+  const replacement = script.ending === 'replaced' ? await replace(c, problems) : undefined;
   await end(script, c, socket, send);
   const outcome = await finish();
+  if (replacement !== undefined) {
+    const gone = once(replacement, 'close');
+    replacement.close(1000, 'fuzz done');
+    await gone;
+  }
   const expected: readonly number[] = FUZZ_ENDINGS[script.ending].closes;
   if (outcome.closeCode !== undefined && !expected.includes(outcome.closeCode)) problems.push(`ending '${script.ending}' closed with ${outcome.closeCode}, not ${expected.join(' or ')}`);
   return outcome;
 }
 
+/** A second connection of the same device, welcomed: the gateway closes the first one for it. */
+async function replace(c: FuzzConnection, problems: string[]): Promise<WebSocket> {
+  const second = new WebSocket(c.url, { perMessageDeflate: false, localAddress: c.localAddress, handshakeTimeout: c.boundMs });
+  second.on('error', () => {});
+  try {
+    const signal = AbortSignal.timeout(c.boundMs);
+    await once(second, 'open', { signal });
+    const welcome = once(second, 'message', { signal });
+    second.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, deviceId: c.deviceId, secret: c.secret, firmware: 'fuzz', audio: UPLINK_AUDIO, capabilities: [] }));
+    const [data] = (await welcome) as [Buffer];
+    const parsed = parseGatewayMessage(data.toString());
+    if (!parsed.ok || parsed.message.type !== 'welcome') problems.push(`the replacing connection got ${data.toString().slice(0, 120)}, not a welcome`);
+  } catch (error) {
+    problems.push(`the replacing connection failed: ${(error as Error).message}`);
+  }
+  return second;
+}
+
 async function end(script: FuzzScript, c: FuzzConnection, socket: WebSocket, send: (frame: FuzzFrame) => boolean): Promise<void> {
   switch (script.ending) {
     case 'hello_timeout':
+    case 'replaced':
       return;
     case 'not_hello':
       send(JSON.stringify({ type: 'listen', state: 'start', turn: 1, mode: 'push' }));

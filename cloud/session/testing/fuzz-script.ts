@@ -34,6 +34,8 @@ export const FUZZ_ENDINGS = Object.freeze({
    * cut (1006).
    */
   flood: { before: true, after: true, weight: 1, closes: [CloseCode.Flooding, 1006] },
+  /** The same device connects again (authenticated only): the older connection is closed with 4004. */
+  replaced: { before: false, after: true, weight: 2, closes: [CloseCode.Replaced] },
   /** The client closes normally: the gateway answers the close handshake. */
   client_close: { before: true, after: true, weight: 3, closes: [1000] },
   /** The client drops the TCP connection (mid-turn, mid-hello). */
