@@ -31,8 +31,9 @@ const WORKERS = 12;
 const RATE = 1000;
 const FLOOD_FRAMES = Math.ceil(3 * RATE * 1.5);
 /**
- * Per-address admission: each fuzzing address holds at most one socket at a time and sees a
- * connection every WORKERS-th of its worker's (cloud/session/testing/fuzz-run.ts). When the
+ * Per-address admission: each fuzzing address holds one socket at a time (two, both
+ * authenticated, while a device replaces its own connection) and takes one in 16 of its
+ * worker's connections (cloud/session/testing/fuzz-run.ts). When the
  * gateway's per-address limits (pending sockets, hello attempts) become config keys, raise them
  * here if the fuzzers' hellos meet them; nothing else needs to change.
  */
