@@ -9,6 +9,8 @@ export class ChildLines {
   private readonly seen: Array<{ type: string } & Record<string, unknown>> = [];
   private waiters: Array<{ type: string; resolve: (m: Record<string, unknown>) => void }> = [];
   readonly stderr: string[] = [];
+  /** Every line the child wrote to stderr (its log), not only the last ones kept. */
+  stderrLines = 0;
 
   constructor(private readonly child: ChildProcess) {
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -26,6 +28,7 @@ export class ChildLines {
       }
     });
     createInterface({ input: child.stderr! }).on('line', (line) => {
+      this.stderrLines++;
       this.stderr.push(line);
       if (this.stderr.length > 20) this.stderr.shift();
     });

@@ -18,6 +18,8 @@ export interface DeviceTurn {
   readonly startedAt: number;
   readonly stoppedAt: number;
   readonly endedAt: number;
+  /** Whether a voice frame of this turn arrived, whatever else went wrong: the child heard an answer. */
+  readonly voiceHeard: boolean;
   /** Set when the turn went as expected. */
   readonly voiceToVoiceMs?: number;
   /** The gateway's own stage timings (its `metrics`), from its listen stop. */
@@ -52,8 +54,9 @@ export class LatencyDevice {
     socket.on('error', () => {});
   }
 
-  static async connect(url: string, deviceId: string, secret: string, boundMs: number): Promise<LatencyDevice> {
-    const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 });
+  /** `localAddress`: the loopback address to connect from (127.0.0.2 and up), so that many devices look like many homes to per-address limits. */
+  static async connect(url: string, deviceId: string, secret: string, boundMs: number, localAddress?: string): Promise<LatencyDevice> {
+    const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024, ...(localAddress === undefined ? {} : { localAddress }) });
     const signal = AbortSignal.timeout(boundMs);
     await once(socket, 'open', { signal });
     const welcome = once(socket, 'message', { signal });
@@ -97,6 +100,7 @@ export class LatencyDevice {
       startedAt,
       stoppedAt,
       endedAt,
+      voiceHeard: pending.firstAudioAt !== undefined,
       ...(error === undefined ? { voiceToVoiceMs } : { error }),
       ...(pending.metrics === undefined ? {} : { gateway: pending.metrics }),
     };

@@ -33,6 +33,8 @@ const { values } = parseArgs({
     reply: { type: 'string' },
     'pacing-rate': { type: 'string' },
     'max-sessions': { type: 'string' },
+    /** More gateway config overrides as one JSON object (bench/fuzz raises the per-device allowances with it). */
+    'config-json': { type: 'string', default: '{}' },
   },
 });
 const need = (name: keyof typeof values): string => {
@@ -46,12 +48,23 @@ const ms = (name: keyof typeof values): number => {
   return n;
 };
 
-/** How much later than planned each simulated wait ended, by stage. */
-const lateness = new Map<SimulatedStage, number[]>();
+/**
+ * How much later than planned each simulated wait ended, by stage: every wait up to KEPT_WAITS,
+ * then a uniform sample of that many (reservoir sampling), so a soak of hours does not grow the
+ * gateway's memory with its own instrument.
+ */
+const KEPT_WAITS = 50_000;
+const lateness = new Map<SimulatedStage, { kept: number[]; seen: number; max: number }>();
 const observe: LatencyObserver = (stage, plannedMs, actualMs) => {
-  let list = lateness.get(stage);
-  if (list === undefined) lateness.set(stage, (list = []));
-  list.push(actualMs - plannedMs);
+  let waits = lateness.get(stage);
+  if (waits === undefined) lateness.set(stage, (waits = { kept: [], seen: 0, max: -Infinity }));
+  waits.seen++;
+  waits.max = Math.max(waits.max, actualMs - plannedMs);
+  if (waits.kept.length < KEPT_WAITS) waits.kept.push(actualMs - plannedMs);
+  else {
+    const slot = Math.floor(Math.random() * waits.seen);
+    if (slot < KEPT_WAITS) waits.kept[slot] = actualMs - plannedMs;
+  }
 };
 const providers = {
   stt: new SimulatedStt({ text: need('utterance'), latencyMs: ms('stt-ms'), observe }),
@@ -70,6 +83,7 @@ const config = gatewayConfig({
   maxConnectionsPerAddress: Number(need('max-sessions')),
   // The bench's devices do not ping: nothing in the measurement may depend on the heartbeat.
   heartbeat: { intervalMs: 600_000, timeoutMs: 600_000 },
+  ...(JSON.parse(values['config-json'] ?? '{}') as object),
 });
 const gateway = await startGateway(config, createLog('warn', { service: 'latency-gateway' }), { providers });
 
@@ -90,7 +104,7 @@ for await (const line of createInterface({ input: process.stdin, terminal: false
   } else if (line === 'stats') {
     const cpu = process.cpuUsage(cpuFrom);
     const stages: Record<string, object> = {};
-    for (const [stage, late] of lateness) stages[stage] = { waits: late.length, p50: round(percentile(late, 50)), p95: round(percentile(late, 95)), max: round(late.reduce((a, b) => Math.max(a, b), -Infinity)) };
+    for (const [stage, { kept, seen, max }] of lateness) stages[stage] = { waits: seen, p50: round(percentile(kept, 50)), p95: round(percentile(kept, 95)), max: round(max) };
     print({
       type: 'stats',
       timerLatenessMs: stages,

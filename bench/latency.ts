@@ -1,18 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createOpusEncoder } from '../audio/opus-codec.js';
 import { DEFAULT_SIMULATED_LATENCIES, type SimulatedLatencies } from '../cloud/providers/testing/simulated/simulated-latencies.js';
 import { simulatedSpeech } from '../cloud/providers/testing/simulated/simulated-speech.js';
 import { normalizePhrase } from '../cloud/providers/stt/normalize-phrase.js';
-import { SqliteStore } from '../cloud/store/sqlite-store.js';
 import { UPLINK_AUDIO, frameSamples } from '../protocol/index.js';
-import { ChildLines } from './child-lines.js';
+import { BenchGateway } from './bench-gateway.js';
 import { criticalPath, type CriticalPath } from './critical-path.js';
 import { EventLoopLag, type LagSummary } from './event-loop-lag.js';
 import { coresBusy, machineCpuTimes } from './machine-cpu.js';
@@ -56,8 +51,6 @@ const SPREAD_MS = 3000;
 const THINK_MS = 300;
 const TURN_BOUND_MS = 30_000;
 const CONNECT_BOUND_MS = 60_000;
-
-const gatewayJs = fileURLToPath(new URL('./latency-gateway.js', import.meta.url));
 
 interface GatewayStats {
   readonly timerLatenessMs: Readonly<Record<string, { waits: number; p50: number; p95: number; max: number }>>;
@@ -104,21 +97,12 @@ function random(seed: number): () => number {
   };
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
-
 async function runOnce(o: RunOptions, progress: (line: string) => void): Promise<RunResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'pommai-latency-'));
-  const db = join(dir, 'gateway.db');
   const ids = Array.from({ length: o.devices }, (_, i) => `bench-${String(i + 1).padStart(3, '0')}`);
   const secrets = ids.map(() => randomBytes(18).toString('base64url'));
   const turns: BenchTurn[] = [];
   const clientLag = new EventLoopLag();
-  let child: ChildProcess | undefined;
+  let gateway: BenchGateway | undefined;
   let stats: GatewayStats | null = null;
   let error: string | undefined;
   const devices: LatencyDevice[] = [];
@@ -129,23 +113,18 @@ async function runOnce(o: RunOptions, progress: (line: string) => void): Promise
   let loopMs = 0;
   const startedAt = performance.now();
   try {
-    // Registered before the gateway starts: secrets never travel on a command line.
-    const store = await SqliteStore.open(db);
-    await Promise.all(ids.map((id, i) => store.addDeviceWithSecret(id, secrets[i] as string)));
-    await store.close();
-    const { sttMs, safetyMs, llmFirstTokenMs, llmTokenMs, ttsFirstByteMs } = o.latencies;
-    child = spawn(
-      process.execPath,
-      [
-        ...o.gatewayFlags,
-        gatewayJs,
-        ...['--db', db, '--utterance', UTTERANCE, '--reply', REPLY, '--pacing-rate', String(o.pacingRate), '--max-sessions', String(Math.max(500, o.devices))],
-        ...['--stt-ms', String(sttMs), '--safety-ms', String(safetyMs), '--llm-first-token-ms', String(llmFirstTokenMs), '--llm-token-ms', String(llmTokenMs), '--tts-first-byte-ms', String(ttsFirstByteMs)],
-      ],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
-    );
-    const lines = new ChildLines(child);
-    const { url } = (await lines.next('listening', CONNECT_BOUND_MS)) as { url: string };
+    gateway = await BenchGateway.start({
+      name: 'latency',
+      devices: ids.map((id, i) => ({ id, secret: secrets[i] as string })),
+      latencies: o.latencies,
+      utterance: UTTERANCE,
+      reply: REPLY,
+      pacingRate: o.pacingRate,
+      maxSessions: Math.max(500, o.devices),
+      flags: o.gatewayFlags,
+      boundMs: CONNECT_BOUND_MS,
+    });
+    const url = gateway.url;
     // Every device is connected (and its secret checked) before the clock starts.
     devices.push(...(await Promise.all(ids.map((id, i) => LatencyDevice.connect(url, id, secrets[i] as string, CONNECT_BOUND_MS)))));
     const expected = { transcript: normalizePhrase(UTTERANCE), firstChunk: o.path.firstChunk, reply: REPLY };
@@ -159,7 +138,7 @@ async function runOnce(o: RunOptions, progress: (line: string) => void): Promise
           for (let turn = from; turn <= to; turn++) {
             if (device.isClosed) {
               const now = performance.now();
-              turns.push({ device: k, warmUp, turn, startedAt: now, stoppedAt: now, endedAt: now, error: 'the connection was lost' });
+              turns.push({ device: k, warmUp, turn, startedAt: now, stoppedAt: now, endedAt: now, voiceHeard: false, error: 'the connection was lost' });
               continue;
             }
             turns.push({ device: k, warmUp, ...(await device.turn(turn, o.uplink, UPLINK_AUDIO.frameMs, expected, TURN_BOUND_MS)) });
@@ -171,8 +150,7 @@ async function runOnce(o: RunOptions, progress: (line: string) => void): Promise
     // Every device finishes warming up before any turn is measured: first-use costs (loading the
     // codec, JIT compilation) land in no measured turn, and the measured phase starts out of step again.
     await play(1, o.warmUp, true);
-    child.stdin!.write('reset\n');
-    await lines.next('reset', CONNECT_BOUND_MS);
+    await gateway.reset(CONNECT_BOUND_MS);
     clientLag.reset();
     clientCpu = process.cpuUsage();
     machineFrom = machineCpuTimes();
@@ -181,20 +159,16 @@ async function runOnce(o: RunOptions, progress: (line: string) => void): Promise
     loopMs = performance.now() - loopStartedAt;
     machineCores = coresBusy(machineFrom, machineCpuTimes());
     clientCpu = process.cpuUsage(clientCpu);
-    child.stdin!.write('stats\n');
-    stats = (await lines.next('stats', CONNECT_BOUND_MS)) as unknown as GatewayStats;
+    stats = (await gateway.stats(CONNECT_BOUND_MS)) as unknown as GatewayStats;
   } catch (caught) {
     error = (caught as Error).message;
   } finally {
     for (const device of devices) device.close();
-    if (child !== undefined) {
-      child.stdin!.end();
-      const killer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
-      await exited(child);
-      clearTimeout(killer);
+    if (gateway !== undefined) {
+      await gateway.stop(10_000);
+      await gateway.remove();
     }
     clientLag.stop();
-    await rm(dir, { recursive: true, force: true });
   }
   return {
     devices: o.devices,
