@@ -237,8 +237,10 @@ export class DeviceSession {
     if (verdict === 'drop') return;
     this.deps.log('warn', 'device is flooding', { session: this.id, device: this.deviceId, framesOverLimit: this.counters.framesOverLimit });
     this.close(CloseCode.Flooding, 'too many frames');
-    // A flooding peer need not answer the close: what it still sends must not be read for 30 s more.
-    this.socket.terminate();
+    // Nothing more is read: the flood waits in the peer's own buffers, and the close frame reaches it
+    // before the grace is over and the socket is cut (cutting at once would reset the connection
+    // with the flood unread, and the peer would never learn why).
+    this.socket.pause();
   }
 
   private error(code: string, message: string, retryable: boolean, turn?: number): void {
