@@ -14,7 +14,7 @@ const noEviction = () => {
   throw new Error('nothing should be evicted here');
 };
 
-function ticketOf(admission: Admission, address: string, evict: (ticket: AdmissionTicket) => void = noEviction): AdmissionTicket {
+function ticketOf(admission: Admission, address: string, evict: (ticket: AdmissionTicket, was: 'pending' | 'greeted') => void = noEviction): AdmissionTicket {
   const admitted = admission.admit(address, evict);
   if (!admitted.ok) throw new Error(`refused: ${admitted.refusal.reason}`);
   return admitted.ticket;
@@ -58,24 +58,26 @@ t.test('a full gateway says 503 to everyone; an ended session makes room', async
   t.ok(admission.admit('10.0.0.4', noEviction).ok);
 });
 
-t.test('a full pending pool evicts its oldest silent socket for a newcomer, never one that said hello', async (t) => {
-  const admission = new Admission(LIMITS);
-  const evicted: AdmissionTicket[] = [];
-  const evict = (ticket: AdmissionTicket) => void evicted.push(ticket);
-  const greeted = ticketOf(admission, '10.0.0.1');
-  greeted.greet();
-  const silentOld = ticketOf(admission, '10.0.0.2');
-  const silentNew = ticketOf(admission, '10.0.0.3');
-  ticketOf(admission, '10.0.0.4').greet();
+t.test('a full pending pool makes room by taking a place from the address that holds the most, a silent one first', async (t) => {
+  const admission = new Admission({ ...LIMITS, maxPendingConnections: 4, maxPendingPerAddress: 3 });
+  const evicted: [AdmissionTicket, string][] = [];
+  const evict = (ticket: AdmissionTicket, was: string) => void evicted.push([ticket, was]);
+  const crowdGreeted = ticketOf(admission, '10.0.0.1');
+  crowdGreeted.greet();
+  const crowdSilent = ticketOf(admission, '10.0.0.1');
+  const crowdNewest = ticketOf(admission, '10.0.0.1');
+  crowdNewest.greet();
+  const toy = ticketOf(admission, '10.0.0.9');
   t.equal(admission.pending, 4, 'the pool is full');
-  ticketOf(admission, '10.0.0.5', evict);
-  t.same(evicted, [silentOld], 'the oldest silent one goes');
-  t.equal(silentOld.state, 'ended');
-  t.equal(admission.pending, 4);
-  ticketOf(admission, '10.0.0.6', evict);
-  t.same(evicted, [silentOld, silentNew]);
-  t.equal(greeted.state, 'greeted', 'a socket whose hello is being checked keeps its place');
-  t.equal(admission.pending, 4);
+  ticketOf(admission, '10.0.0.2', evict);
+  t.same(evicted, [[crowdSilent, 'pending']], "the crowd's silent socket goes, though the toy's is as silent and newer");
+  ticketOf(admission, '10.0.0.3', evict);
+  t.same(evicted.at(-1), [crowdGreeted, 'greeted'], 'then its oldest waiting hello');
+  t.equal(toy.state, 'pending', "the toy's socket keeps its place");
+  // Now 10.0.0.1, .2, .3 and .9 hold one each: nobody holds more than a newcomer from a fifth address would.
+  t.match(admission.admit('10.0.0.4', evict), { ok: false, refusal: { status: 503, reason: 'pending_full' } });
+  t.match(admission.admit('10.0.0.2', evict), { ok: false }, 'nor may an address take from one holding as many as itself');
+  t.equal(evicted.length, 2);
 });
 
 t.test('a pool full of hellos being checked refuses with 503, briefly', async (t) => {

@@ -40,15 +40,19 @@ const MAX_REMEMBERED_ADDRESSES = 10_000;
  * Who may open a socket, and who keeps one. Every socket holds a ticket from
  * its upgrade to its end: pending until it has said hello, greeted while its
  * secret is checked, then authenticated. Pending and greeted sockets share a
- * small pool of their own, bounded per address too; when it is full a
- * newcomer takes the place of the oldest socket that has not said hello at
- * all, so sockets opened and left silent cannot keep a device from its hello.
+ * small pool of their own, bounded per address too. When the pool is full, a
+ * newcomer takes the place of the oldest socket of the address that holds the
+ * most of it (a silent one first), but only from an address holding at least
+ * two more than the newcomer's own: a toy, one socket from its home, always
+ * gets a place that a crowd from fewer addresses than the pool holds, and
+ * strangers cannot take one from it.
  * Authenticated sessions count against maxSessions alone.
  */
 export class Admission {
   private readonly unproved = new Set<AdmissionTicket>();
   private authenticatedCount = 0;
-  private readonly pendingByAddress = new Map<string, number>();
+  /** The unproved tickets of each address, oldest first. */
+  private readonly pendingByAddress = new Map<string, Set<AdmissionTicket>>();
   private readonly connectionsByAddress = new Map<string, number>();
   private readonly failedHellos = new Map<string, TokenBucket>();
 
@@ -65,25 +69,42 @@ export class Admission {
     return this.unproved.size;
   }
 
-  /** A ticket for a socket from `address` (a key from client-address.ts), or why not. `evict` closes a silent socket to make room. */
-  admit(address: string, evict: (ticket: AdmissionTicket) => void): Admitted {
+  /**
+   * A ticket for a socket from `address` (a key from client-address.ts), or why not. `evict` closes
+   * the socket whose place the newcomer takes: it had said nothing, or its hello waits for its check.
+   */
+  admit(address: string, evict: (ticket: AdmissionTicket, was: 'pending' | 'greeted') => void): Admitted {
     const limits = this.limits;
     const failed = this.failedHellos.get(address);
     if (failed !== undefined && !failed.available()) return refused(429, 'address_failed_hellos', failed.msUntilAvailable());
     if ((this.connectionsByAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) return refused(429, 'address_connections', 5000);
-    if ((this.pendingByAddress.get(address) ?? 0) >= limits.maxPendingPerAddress) return refused(429, 'address_pending', 1000);
+    const ours = this.pendingByAddress.get(address)?.size ?? 0;
+    if (ours >= limits.maxPendingPerAddress) return refused(429, 'address_pending', 1000);
     if (this.authenticatedCount >= limits.maxSessions) return refused(503, 'at_capacity', 5000);
     if (this.unproved.size >= limits.maxPendingConnections) {
-      const silent = [...this.unproved].find((ticket) => ticket.state === 'pending');
-      if (silent === undefined) return refused(503, 'pending_full', 1000);
-      silent.end();
-      evict(silent);
+      const victim = this.victimFor(ours);
+      if (victim === undefined) return refused(503, 'pending_full', 1000);
+      const was = victim.state === 'pending' ? 'pending' : 'greeted';
+      victim.end();
+      evict(victim, was);
     }
     const ticket = new AdmissionTicket(address, this);
     this.unproved.add(ticket);
-    bump(this.pendingByAddress, address, 1);
+    let mine = this.pendingByAddress.get(address);
+    if (mine === undefined) this.pendingByAddress.set(address, (mine = new Set()));
+    mine.add(ticket);
     bump(this.connectionsByAddress, address, 1);
     return { ok: true, ticket };
+  }
+
+  /** The socket a newcomer whose address holds `ours` of the pool may take the place of, if any. */
+  private victimFor(ours: number): AdmissionTicket | undefined {
+    let most: Set<AdmissionTicket> | undefined;
+    for (const tickets of this.pendingByAddress.values()) if (most === undefined || tickets.size > most.size) most = tickets;
+    // Only a swap that leaves the pool fairer: the victim's address keeps at least as many as the newcomer's gets.
+    if (most === undefined || most.size <= ours + 1) return undefined;
+    const oldest = [...most];
+    return oldest.find((ticket) => ticket.state === 'pending') ?? oldest[0];
   }
 
   /** @internal The ticket's steps, kept in the counts. */
@@ -91,7 +112,9 @@ export class Admission {
     if (from === 'pending' || from === 'greeted') {
       if (to === 'authenticated' || to === 'ended') {
         this.unproved.delete(ticket);
-        bump(this.pendingByAddress, ticket.address, -1);
+        const mine = this.pendingByAddress.get(ticket.address);
+        mine?.delete(ticket);
+        if (mine?.size === 0) this.pendingByAddress.delete(ticket.address);
       }
     }
     if (to === 'authenticated') this.authenticatedCount++;

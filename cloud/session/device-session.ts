@@ -51,8 +51,11 @@ export interface SessionDeps {
   /** Replies to a conversation's first words; none when the language model is quick and local anyway. */
   readonly replies?: ReplyCache;
   readonly log: Log;
-  /** Checks a device's secret; the gateway bounds how many run at once (secret-check-limit.ts). Default: the store's. */
-  readonly verifyDevice?: (deviceId: string, secret: string) => Promise<boolean>;
+  /**
+   * Checks a device's secret; the gateway bounds how many run at once (secret-check-limit.ts) and
+   * skips the check of a socket gone while it waited (`wanted`). Default: the store's.
+   */
+  readonly verifyDevice?: (deviceId: string, secret: string, wanted?: () => boolean) => Promise<boolean>;
   /**
    * Called once the device proved who it is; an older session of the same device is closed by it.
    * False: the gateway has no session left for the device, which is told busy.
@@ -104,7 +107,7 @@ export class DeviceSession {
   ) {
     this.handshake = new DeviceHandshake(
       {
-        verifyDevice: deps.verifyDevice ?? ((id, secret) => deps.store.verifyDevice(id, secret)),
+        verifyDevice: deps.verifyDevice ? (id, secret) => deps.verifyDevice!(id, secret, () => !this.closed) : (id, secret) => deps.store.verifyDevice(id, secret),
         deviceSettings: (id) => deps.store.deviceSettings(id),
       },
       deps.admission,
@@ -181,6 +184,11 @@ export class DeviceSession {
     this.socket.close(code, reason);
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
     this.ended();
+  }
+
+  /** Sends the device away while its hello waits for its check: told busy (retryable), closed with 1001. */
+  refuseBusy(message: string): void {
+    this.refuse({ ok: false, error: { code: ErrorCode.Busy, message, retryable: true }, close: { code: CloseCode.GoingAway, reason: 'busy' } }, this.deviceId ?? '');
   }
 
   /**

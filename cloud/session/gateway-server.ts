@@ -5,7 +5,7 @@ import { CloseCode } from '../../protocol/index.js';
 import { Admission, type AdmissionRefusal, type AdmissionTicket } from './admission.js';
 import { clientAddress } from './client-address.js';
 import { DeviceSession, type SessionDeps } from './device-session.js';
-import { limitSecretChecks } from './secret-check-limit.js';
+import { limitSecretChecks, type LimitedVerify } from './secret-check-limit.js';
 import { OncePerInterval } from './once-per-interval.js';
 
 /** At most one log line about refusals at capacity this often. */
@@ -46,7 +46,7 @@ export class GatewayServer {
   /** Upgrades without the trusted proxy's address header. */
   private readonly refusedWithoutAddress = new OncePerInterval(CAPACITY_LOG_MS);
   /** One bound on secret checks for every connection: a crowd of wrong hellos cannot take the threads turns need. */
-  private readonly verifyDevice: (deviceId: string, secret: string) => Promise<boolean>;
+  private readonly verifyDevice: LimitedVerify;
 
   private constructor(
     private readonly http: Server,
@@ -90,8 +90,7 @@ export class GatewayServer {
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
         return;
       }
-      // A silent socket evicted for this one is closed as one whose hello never came, which it is.
-      const admitted = gateway.admission.admit(address.key, (ticket) => gateway.evict(ticket));
+      const admitted = gateway.admission.admit(address.key, (ticket, was) => gateway.evict(ticket, was));
       if (!admitted.ok) {
         gateway.logRefusal(address.key, admitted.refusal);
         const status = admitted.refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable';
@@ -177,10 +176,12 @@ export class GatewayServer {
   private readonly upgrading = new Map<AdmissionTicket, import('node:stream').Duplex>();
   private readonly ticketOf = new Map<AdmissionTicket, DeviceSession>();
 
-  private evict(ticket: AdmissionTicket): void {
+  /** Closes a socket whose place a newcomer took: a silent one as one whose hello never came, a waiting hello as busy. */
+  private evict(ticket: AdmissionTicket, was: 'pending' | 'greeted'): void {
     const session = this.ticketOf.get(ticket);
-    if (session !== undefined) return session.close(CloseCode.HelloTimeout, 'no hello while others waited');
-    this.upgrading.get(ticket)?.destroy();
+    if (session === undefined) return void this.upgrading.get(ticket)?.destroy();
+    if (was === 'pending') return session.close(CloseCode.HelloTimeout, 'no hello while others waited');
+    session.refuseBusy('the gateway is busy checking other devices: try again');
   }
 
   private logRefusal(address: string, refusal: AdmissionRefusal): void {

@@ -59,3 +59,21 @@ t.test('a check that throws frees its place', async (t) => {
   await t.rejects(limited('a', 'x'), { message: 'disk I/O error' });
   t.equal(await limited('a', 'x'), true);
 });
+
+t.test('a check no longer wanted when its turn comes is skipped, answered busy, and frees its place', async (t) => {
+  const v = manual();
+  const limited = limitSecretChecks(v.verify, { concurrency: 1, maxWaiting: 10 });
+  const first = limited('toy', 'right');
+  let gone = false;
+  const abandoned = limited('toy', 'wrong', () => !gone);
+  const third = limited('toy', 'right');
+  await settle();
+  gone = true;
+  v.pending.shift()!(true);
+  t.equal(await first, true);
+  await t.rejects(abandoned, { code: 'busy', retryable: true });
+  await settle();
+  t.equal(v.pending.length, 1, 'the next check runs in its place');
+  v.pending.shift()!(true);
+  t.equal(await third, true);
+});

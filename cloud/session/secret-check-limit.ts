@@ -9,24 +9,31 @@ export interface SecretCheckLimits {
 
 type Verify = (deviceId: string, secret: string) => Promise<boolean>;
 
+/** `wanted`: asked when the check's turn comes; false (the socket went meanwhile) skips the scrypt, answering busy. */
+export type LimitedVerify = (deviceId: string, secret: string, wanted?: () => boolean) => Promise<boolean>;
+
 /**
  * `verify` with a bound on how many secret checks run and wait at once, shared
  * by every connection: a crowd of wrong hellos queues here, or is turned away,
  * instead of taking every thread the turns in flight need.
  */
-export function limitSecretChecks(verify: Verify, limits: SecretCheckLimits): Verify {
+export function limitSecretChecks(verify: Verify, limits: SecretCheckLimits): LimitedVerify {
   let running = 0;
   const waiting: (() => void)[] = [];
   const next = () => {
     running--;
     waiting.shift()?.();
   };
-  return async (deviceId, secret) => {
+  return async (deviceId, secret, wanted = () => true) => {
     if (running >= limits.concurrency) {
       if (waiting.length >= limits.maxWaiting) throw new ProviderError('busy', 'too many devices are being checked at once', { retryable: true });
       await new Promise<void>((resolve) => waiting.push(resolve));
     }
     running++;
+    if (!wanted()) {
+      next();
+      throw new ProviderError('busy', 'the connection went before its secret was checked', { retryable: true });
+    }
     try {
       return await verify(deviceId, secret);
     } finally {
