@@ -22,18 +22,20 @@ import { MemoryWatch, processMemory } from './process-memory.js';
  *   before-hello   four sockets send one-byte text frames without a hello
  *   lock-out       one address opens silent sockets as fast as it may and reopens each as it closes
  *   wrong-hellos   300 sockets from 60 addresses send wrong secrets over and over
+ *   none           nobody attacks: what the toy's own connections and turns cost, the control
  */
 
 const HELP = `node dist-bench/bench/attack.js [options]
 
   --seconds S        how long each attack lasts (default 5)
-  --only NAME        one attack: never-reading, before-hello, lock-out or wrong-hellos (default all)
+  --only NAME        one attack: never-reading, before-hello, lock-out, wrong-hellos or none, the
+                     control where only the toy connects and plays (default all)
   --json             print only the JSON line on stdout
   -h, --help         this text
 
 Exits 0 when the gateway stayed up and the toy got in and played through every attack; 1 otherwise; 2 on bad usage.`;
 
-const ATTACKS = ['never-reading', 'before-hello', 'lock-out', 'wrong-hellos'] as const;
+const ATTACKS = ['none', 'never-reading', 'before-hello', 'lock-out', 'wrong-hellos'] as const;
 type Attack = (typeof ATTACKS)[number];
 const BOUND_MS = 30_000;
 const SETTLE_MS = 3000;
@@ -222,6 +224,8 @@ async function run(attack: Attack, seconds: number, opus: readonly Uint8Array[])
           return lockOut(gateway.url, until, codes);
         case 'wrong-hellos':
           return wrongHellos(gateway.url, until, codes);
+        case 'none':
+          return 0;
       }
     })();
     // Meanwhile the toy connects again and again, and plays a turn each time it gets in.
@@ -252,7 +256,7 @@ async function run(attack: Attack, seconds: number, opus: readonly Uint8Array[])
     return {
       attack,
       sent,
-      unit: attack === 'lock-out' ? 'sockets opened' : attack === 'wrong-hellos' ? 'wrong hellos' : 'frames',
+      unit: attack === 'lock-out' ? 'sockets opened' : attack === 'wrong-hellos' ? 'wrong hellos' : attack === 'none' ? 'frames (the control)' : 'frames',
       rssBeforeMb: before?.rssMb ?? null,
       rssPeakMb: watch.peakRssMb,
       rssAfterMb: after?.rssMb ?? null,
