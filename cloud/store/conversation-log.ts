@@ -2,7 +2,7 @@ import type { Log } from '../../log/log.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { SpillFile } from './spill-file.js';
 import { checkConversation, type Conversation, type Store, type StoredConversation } from './store.js';
-import type { Schedule } from './turn-log.js';
+import { RetryLoop, asStoreError, scheduleWithTimer, type Schedule } from './retry-loop.js';
 
 export interface ConversationLogOptions {
   readonly store: Pick<Store, 'conversation' | 'saveConversation'>;
@@ -47,25 +47,16 @@ export class ConversationLog {
   readonly #store: ConversationLogOptions['store'];
   readonly #spill: SpillFile;
   readonly #log: Log;
+  readonly #retries: RetryLoop;
   readonly #maxPending: number;
-  readonly #retryMinMs: number;
-  readonly #retryMaxMs: number;
-  readonly #schedule: Schedule;
   readonly #pending = new Map<string, Pending>();
-  #retryDelayMs: number;
-  #cancelRetry: (() => void) | undefined;
-  #draining: Promise<void> | undefined;
-  #flushing = false;
 
   constructor(options: ConversationLogOptions) {
     this.#store = options.store;
     this.#log = options.log;
     this.#spill = new SpillFile({ path: options.fallbackPath, what: 'conversations', log: options.log, ...(options.maxSpillBytes === undefined ? {} : { maxBytes: options.maxSpillBytes }) });
     this.#maxPending = Math.max(1, options.maxPending ?? DEFAULT_MAX_PENDING_CONVERSATIONS);
-    this.#retryMinMs = options.retryMinMs ?? 500;
-    this.#retryMaxMs = Math.max(this.#retryMinMs, options.retryMaxMs ?? 30_000);
-    this.#retryDelayMs = this.#retryMinMs;
-    this.#schedule = options.schedule ?? scheduleWithTimer;
+    this.#retries = new RetryLoop(() => this.#drain(), () => this.#pending.size > 0, { minMs: options.retryMinMs ?? 500, maxMs: options.retryMaxMs ?? 30_000, schedule: options.schedule ?? scheduleWithTimer });
   }
 
   /** Memories waiting for the store. */
@@ -110,7 +101,7 @@ export class ConversationLog {
     try {
       await this.#store.saveConversation(deviceId, toyId, entry);
     } catch (err) {
-      this.#failed(id, entry, asProviderError(err));
+      this.#failed(id, entry, asStoreError(err));
     }
   }
 
@@ -121,16 +112,13 @@ export class ConversationLog {
 
   /** For shutdown: tries the store once more and spills what it still refuses. */
   async flush(): Promise<void> {
-    this.#flushing = true;
+    await this.#retries.stop();
     try {
-      this.#cancelRetry?.();
-      this.#cancelRetry = undefined;
-      await this.#draining;
       await this.#drain();
       for (const entry of this.#pending.values()) this.#spillEntry(entry);
       this.#pending.clear();
     } finally {
-      this.#flushing = false;
+      this.#retries.resume();
     }
   }
 
@@ -143,20 +131,7 @@ export class ConversationLog {
       this.#log('warn', 'conversation memory not saved yet; will retry', { deviceId: entry.deviceId, toyId: entry.toyId, code: error.code, error: error.message });
     }
     this.#pending.set(id, entry);
-    this.#retryLater();
-  }
-
-  #retryLater(): void {
-    if (this.#cancelRetry !== undefined || this.#draining !== undefined || this.#flushing) return;
-    const delayMs = this.#retryDelayMs;
-    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.#retryMaxMs);
-    this.#cancelRetry = this.#schedule(() => {
-      this.#cancelRetry = undefined;
-      this.#draining = this.#drain().finally(() => {
-        this.#draining = undefined;
-        if (this.#pending.size > 0) this.#retryLater();
-      });
-    }, delayMs);
+    this.#retries.later();
   }
 
   /** Saves what waits, oldest first; stops at the first "try again". */
@@ -167,7 +142,7 @@ export class ConversationLog {
       try {
         await this.#store.saveConversation(entry.deviceId, entry.toyId, entry);
       } catch (err) {
-        const error = asProviderError(err);
+        const error = asStoreError(err);
         if (error.retryable) return;
         this.#spillEntry(entry);
       }
@@ -175,7 +150,7 @@ export class ConversationLog {
       if (this.#pending.get(id) === entry) this.#pending.delete(id);
     }
     if (before > 0) this.#log('info', 'store took the waiting conversation memories', { saved: before });
-    this.#retryDelayMs = this.#retryMinMs;
+    this.#retries.succeeded();
   }
 
   #spillEntry(entry: Pending): void {
@@ -188,15 +163,4 @@ export class ConversationLog {
 
 function key(deviceId: string, toyId: string): string {
   return `${deviceId}\u0000${toyId}`;
-}
-
-function asProviderError(err: unknown): ProviderError {
-  if (err instanceof ProviderError) return err;
-  return new ProviderError('store_failed', err instanceof Error ? err.message : String(err), { cause: err });
-}
-
-function scheduleWithTimer(run: () => void, delayMs: number): () => void {
-  const timer = setTimeout(run, delayMs);
-  timer.unref();
-  return () => clearTimeout(timer);
 }

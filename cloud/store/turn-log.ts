@@ -1,11 +1,10 @@
-import { ProviderError } from '../providers/provider-error.js';
+import { RetryLoop, asStoreError, scheduleWithTimer, type Schedule } from './retry-loop.js';
 import { SpillFile } from './spill-file.js';
 import type { Store, TurnRecord } from './store.js';
 
 import type { Log } from '../../log/log.js';
 
-/** Schedules `run` after `delayMs` and returns a function that cancels it. */
-export type Schedule = (run: () => void, delayMs: number) => () => void;
+export type { Schedule } from './retry-loop.js';
 
 export interface TurnLogOptions {
   readonly store: Store;
@@ -44,18 +43,12 @@ export class TurnLog {
   readonly #store: Store;
   readonly #spill: SpillFile;
   readonly #log: Log;
+  readonly #retries: RetryLoop;
   readonly #maxPending: number;
-  readonly #retryMinMs: number;
-  readonly #retryMaxMs: number;
-  readonly #schedule: Schedule;
   readonly #waiting: TurnRecord[] = [];
   readonly #saving = new Set<Promise<void>>();
   /** The newest write of each turn held in memory, so a failed older save can tell it is stale. */
   readonly #latest = new Map<string, TurnRecord>();
-  #retryDelayMs: number;
-  #cancelRetry: (() => void) | undefined;
-  #draining: Promise<void> | undefined;
-  #flushing = false;
   #failedSince = 0;
   /** Spills since the store last took the waiting turns: only the first of a run is logged. */
   #spilledInRun = 0;
@@ -65,10 +58,7 @@ export class TurnLog {
     this.#spill = new SpillFile({ path: options.fallbackPath, what: 'turns', log: options.log, ...(options.maxSpillBytes === undefined ? {} : { maxBytes: options.maxSpillBytes }) });
     this.#log = options.log;
     this.#maxPending = Math.max(1, options.maxPending ?? DEFAULT_MAX_PENDING);
-    this.#retryMinMs = options.retryMinMs ?? 500;
-    this.#retryMaxMs = Math.max(this.#retryMinMs, options.retryMaxMs ?? 30_000);
-    this.#retryDelayMs = this.#retryMinMs;
-    this.#schedule = options.schedule ?? scheduleWithTimer;
+    this.#retries = new RetryLoop(() => this.#drain(), () => this.#waiting.length > 0, { minMs: options.retryMinMs ?? 500, maxMs: options.retryMaxMs ?? 30_000, schedule: options.schedule ?? scheduleWithTimer });
   }
 
   /** Turns held in memory: waiting for a retry or being saved right now. */
@@ -112,7 +102,7 @@ export class TurnLog {
     }
     this.#latest.set(turn.id, turn);
     // While turns wait for a failing store, newcomers queue behind them instead of hammering it.
-    if (this.#waiting.length > 0 || this.#draining !== undefined) {
+    if (this.#waiting.length > 0 || this.#retries.draining) {
       this.#waiting.push(turn);
       return;
     }
@@ -134,19 +124,16 @@ export class TurnLog {
    * whatever the store still refuses to the fallback file, so nothing is left only in memory.
    */
   async flush(): Promise<void> {
-    this.#flushing = true;
+    await this.#retries.stop();
     try {
-      this.#cancelRetry?.();
-      this.#cancelRetry = undefined;
       await Promise.allSettled([...this.#saving]);
-      await this.#draining;
       await this.#drain();
       for (const turn of this.#waiting.splice(0)) {
         this.#settled(turn);
         this.#spillTurn(turn, 'flush');
       }
     } finally {
-      this.#flushing = false;
+      this.#retries.resume();
     }
   }
 
@@ -158,7 +145,7 @@ export class TurnLog {
   #failed(turn: TurnRecord, err: unknown): void {
     // A newer record of this turn was written meanwhile: it is waiting or saved, and it is what counts.
     if (this.#latest.get(turn.id) !== turn) return;
-    const error = asProviderError(err);
+    const error = asStoreError(err);
     if (!error.retryable) {
       this.#settled(turn);
       this.#spillTurn(turn, error.code, error.message);
@@ -169,7 +156,7 @@ export class TurnLog {
       this.#spillTurn(turn, 'queue_full');
       return;
     }
-    const first = this.#waiting.length === 0 && this.#draining === undefined;
+    const first = this.#waiting.length === 0 && !this.#retries.draining;
     this.#waiting.push(turn);
     if (this.#failedSince === 0) this.#failedSince = Date.now();
     // One line when the store starts failing; the retries log their own, at the backoff's pace.
@@ -182,20 +169,7 @@ export class TurnLog {
         pending: this.pending,
       });
     }
-    this.#retryLater();
-  }
-
-  #retryLater(): void {
-    if (this.#cancelRetry !== undefined || this.#draining !== undefined || this.#flushing) return;
-    const delayMs = this.#retryDelayMs;
-    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.#retryMaxMs);
-    this.#cancelRetry = this.#schedule(() => {
-      this.#cancelRetry = undefined;
-      this.#draining = this.#drain().finally(() => {
-        this.#draining = undefined;
-        if (this.#waiting.length > 0) this.#retryLater();
-      });
-    }, delayMs);
+    this.#retries.later();
   }
 
   /** Saves waiting turns oldest first; stops at the first "try again" and leaves the rest waiting. */
@@ -206,7 +180,7 @@ export class TurnLog {
       try {
         await this.#save(turn);
       } catch (err) {
-        const error = asProviderError(err);
+        const error = asStoreError(err);
         if (error.retryable) {
           this.#log('warn', 'retry failed; turns still waiting', {
             code: error.code,
@@ -234,7 +208,7 @@ export class TurnLog {
         failedForMs: Date.now() - this.#failedSince,
       });
     }
-    this.#retryDelayMs = this.#retryMinMs;
+    this.#retries.succeeded();
     this.#failedSince = 0;
     this.#spilledInRun = 0;
   }
@@ -261,16 +235,4 @@ export class TurnLog {
       fallbackPath: this.#spill.path,
     });
   }
-}
-
-function asProviderError(err: unknown): ProviderError {
-  if (err instanceof ProviderError) return err;
-  return new ProviderError('store_failed', err instanceof Error ? err.message : String(err), { cause: err });
-}
-
-function scheduleWithTimer(run: () => void, delayMs: number): () => void {
-  const timer = setTimeout(run, delayMs);
-  // Shutdown calls flush(); a pending retry alone should not keep a finished process alive.
-  timer.unref();
-  return () => clearTimeout(timer);
 }
