@@ -138,3 +138,43 @@ t.test('a socket the gateway closes is cut once its grace is over, whether or no
   await once(tcp, 'close');
   t.equal(gateway.server.pendingCount, 0, 'its place was given back');
 });
+
+/** A raw upgrade request from `from`; the socket keeps its half open unless the gateway closes it. */
+async function rawUpgrade(port: number, from: string, path = '/v1/device'): Promise<{ tcp: import('node:net').Socket; response: string }> {
+  const tcp = connect({ host: '127.0.0.1', port, localAddress: from, allowHalfOpen: true });
+  await once(tcp, 'connect');
+  tcp.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 7).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  const [data] = (await once(tcp, 'data')) as [Buffer];
+  return { tcp, response: data.toString() };
+}
+
+t.test('a request line that is not a URL is a 404, not the end of the gateway', async (t) => {
+  const { gateway } = await gatewayWith(t, {});
+  for (const path of ['//[', 'http://[', '/v1/device/../x']) {
+    const { tcp, response } = await rawUpgrade(gateway.server.port, '127.0.0.8', path);
+    t.teardown(() => tcp.destroy());
+    t.match(response, /^HTTP\/1\.1 404/, `${path}: 404`);
+  }
+  await deviceGetsIn(t, gateway.url);
+});
+
+t.test('a refused upgrade is closed by the gateway, even when its peer never closes its own half', async (t) => {
+  const { gateway } = await gatewayWith(t, { maxPendingPerAddress: 1 });
+  const held = await rawUpgrade(gateway.server.port, '127.0.0.9');
+  t.teardown(() => held.tcp.destroy());
+  t.match(held.response, /^HTTP\/1\.1 101/);
+  const refused = await rawUpgrade(gateway.server.port, '127.0.0.9');
+  t.teardown(() => refused.tcp.destroy());
+  t.match(refused.response, /^HTTP\/1\.1 429/);
+  // Our half stays open: only the gateway's end of the socket being gone makes our writes fail.
+  const gone = new Promise<boolean>((resolve) => {
+    refused.tcp.on('error', () => resolve(true));
+    const poke = setInterval(() => refused.tcp.write('still here?\r\n'), 100);
+    setTimeout(() => {
+      clearInterval(poke);
+      resolve(false);
+    }, 5000);
+    refused.tcp.on('error', () => clearInterval(poke));
+  });
+  t.ok(await gone, 'the refused socket is closed, not left half open for ever');
+});

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../../protocol/index.js';
 import { Admission, type AdmissionRefusal, type AdmissionTicket } from './admission.js';
@@ -8,8 +9,22 @@ import { DeviceSession, type SessionDeps } from './device-session.js';
 import { limitSecretChecks, type LimitedVerify } from './secret-check-limit.js';
 import { OncePerInterval } from './once-per-interval.js';
 
+/** A refused upgrade's answer has this long to reach its peer before the socket is cut. */
+const REFUSAL_GRACE_MS = 1000;
+
 /** At most one log line about refusals at capacity this often. */
 const CAPACITY_LOG_MS = 10_000;
+
+/**
+ * Answers an upgrade with `status` and closes the socket: not only our half, since a peer that never
+ * closes its own would otherwise hold it for ever (Node no longer watches a socket once it is an upgrade).
+ */
+function refuseUpgrade(socket: Duplex, status: string, headers = ''): void {
+  socket.end(`HTTP/1.1 ${status}\r\n${headers}Connection: close\r\n\r\n`);
+  socket.once('finish', () => socket.destroy());
+  // A peer that does not read would keep the answer from finishing.
+  setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
+}
 
 /** The path devices connect to. */
 export const DEVICE_PATH = '/v1/device';
@@ -78,24 +93,18 @@ export class GatewayServer {
     http.on('upgrade', (request, socket, head) => {
       // Node removes its own error listener from upgraded sockets: a reset must not crash the gateway.
       socket.on('error', () => socket.destroy());
-      const path = new URL(request.url ?? '/', 'http://gateway').pathname;
-      if (path !== DEVICE_PATH) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
-      }
+      // The path alone, without parsing: a request line new URL() cannot read must be a 404, not an exception.
+      if ((request.url ?? '/').split('?')[0] !== DEVICE_PATH) return refuseUpgrade(socket, '404 Not Found');
       const address = clientAddress(request, deps.config.clientAddressHeader);
       if (!address.ok) {
         const refused = gateway.refusedWithoutAddress.note();
         if (refused !== undefined) deps.log('warn', 'refusing connections without a client address', { reason: address.reason, refused });
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-        return;
+        return refuseUpgrade(socket, '400 Bad Request');
       }
       const admitted = gateway.admission.admit(address.key, (ticket, was) => gateway.evict(ticket, was));
       if (!admitted.ok) {
         gateway.logRefusal(address.key, admitted.refusal);
-        const status = admitted.refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable';
-        socket.end(`HTTP/1.1 ${status}\r\nRetry-After: ${admitted.refusal.retryAfterSeconds}\r\nConnection: close\r\n\r\n`);
-        return;
+        return refuseUpgrade(socket, admitted.refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable', `Retry-After: ${admitted.refusal.retryAfterSeconds}\r\n`);
       }
       const ticket = admitted.ticket;
       // A socket that goes before its upgrade completes gives its place back; so does a session (device-session.ts).
@@ -173,7 +182,7 @@ export class GatewayServer {
   }
 
   /** Sockets admitted whose upgrade is not complete yet, so that one can be evicted before it is a session. */
-  private readonly upgrading = new Map<AdmissionTicket, import('node:stream').Duplex>();
+  private readonly upgrading = new Map<AdmissionTicket, Duplex>();
   private readonly ticketOf = new Map<AdmissionTicket, DeviceSession>();
 
   /** Closes a socket whose place a newcomer took: a silent one as one whose hello never came, a waiting hello as busy. */
