@@ -59,7 +59,7 @@ t.test('a full gateway says 503 to everyone; an ended session makes room', async
 });
 
 t.test('a full pending pool makes room by taking a place from the address that holds the most, a silent one first', async (t) => {
-  const admission = new Admission({ ...LIMITS, maxPendingConnections: 4, maxPendingPerAddress: 3 });
+  const admission = new Admission({ ...LIMITS, maxPendingConnections: 4, maxPendingPerAddress: 3 }, () => 0);
   const evicted: [AdmissionTicket, string][] = [];
   const evict = (ticket: AdmissionTicket, was: string) => void evicted.push([ticket, was]);
   const crowdGreeted = ticketOf(admission, '10.0.0.1');
@@ -115,4 +115,19 @@ t.test('authenticating needs a hello first, and a place unless the device replac
   t.notOk(waiting.authenticate(false), 'the last place was just taken');
   t.ok(waiting.authenticate(true), 'a device coming back takes over its own place');
   t.equal(admission.sessions, 2, 'until the older session ends');
+});
+
+t.test('a pool of one silent socket from each of many addresses gives way to a newcomer, once they have been silent half a second', async (t) => {
+  let now = 0;
+  const admission = new Admission({ ...LIMITS, maxPendingConnections: 3 }, () => now);
+  const evicted: AdmissionTicket[] = [];
+  const evict = (ticket: AdmissionTicket) => void evicted.push(ticket);
+  const first = ticketOf(admission, '10.0.1.1');
+  ticketOf(admission, '10.0.1.2');
+  ticketOf(admission, '10.0.1.3').greet();
+  now = 499;
+  t.match(admission.admit('10.0.0.9', evict), { ok: false, refusal: { reason: 'pending_full' } }, 'a socket that may still be saying hello keeps its place');
+  now = 500;
+  t.ok(admission.admit('10.0.0.9', evict).ok);
+  t.same(evicted, [first], 'the oldest silent one gives way');
 });

@@ -33,6 +33,9 @@ const NEXT: Readonly<Record<TicketState, Partial<Record<'greet' | 'authenticate'
   ended: {},
 };
 
+/** A device says hello as soon as its socket opens: one silent for this long is not one, and may be evicted. */
+const SILENT_AFTER_MS = 500;
+
 /** Failed-hello allowances kept at most, for this many addresses; one that has refilled is the same as none and goes first. */
 const MAX_REMEMBERED_ADDRESSES = 10_000;
 
@@ -45,7 +48,8 @@ const MAX_REMEMBERED_ADDRESSES = 10_000;
  * most of it (a silent one first), but only from an address holding at least
  * two more than the newcomer's own: a toy, one socket from its home, always
  * gets a place that a crowd from fewer addresses than the pool holds, and
- * strangers cannot take one from it.
+ * strangers cannot take one from it. A crowd of one silent socket an address
+ * gives way too: a socket silent for half a second is nobody's toy.
  * Authenticated sessions count against maxSessions alone.
  */
 export class Admission {
@@ -88,7 +92,7 @@ export class Admission {
       victim.end();
       evict(victim, was);
     }
-    const ticket = new AdmissionTicket(address, this);
+    const ticket = new AdmissionTicket(address, this, this.now());
     this.unproved.add(ticket);
     let mine = this.pendingByAddress.get(address);
     if (mine === undefined) this.pendingByAddress.set(address, (mine = new Set()));
@@ -101,10 +105,14 @@ export class Admission {
   private victimFor(ours: number): AdmissionTicket | undefined {
     let most: Set<AdmissionTicket> | undefined;
     for (const tickets of this.pendingByAddress.values()) if (most === undefined || tickets.size > most.size) most = tickets;
-    // Only a swap that leaves the pool fairer: the victim's address keeps at least as many as the newcomer's gets.
-    if (most === undefined || most.size <= ours + 1) return undefined;
-    const oldest = [...most];
-    return oldest.find((ticket) => ticket.state === 'pending') ?? oldest[0];
+    // A swap that leaves the pool fairer: the victim's address keeps at least as many as the newcomer's gets.
+    if (most !== undefined && most.size > ours + 1) {
+      const oldest = [...most];
+      return oldest.find((ticket) => ticket.state === 'pending') ?? oldest[0];
+    }
+    // Many addresses of one each: a socket silent for longer than a device takes to say hello is a stranger's.
+    const now = this.now();
+    return [...this.unproved].find((ticket) => ticket.state === 'pending' && now - ticket.openedAt >= SILENT_AFTER_MS);
   }
 
   /** @internal The ticket's steps, kept in the counts. */
@@ -163,6 +171,8 @@ export class AdmissionTicket {
   constructor(
     readonly address: string,
     private readonly admission: Admission,
+    /** When the socket was admitted, on the admission's clock. */
+    readonly openedAt: number,
   ) {}
 
   get state(): TicketState {
