@@ -157,15 +157,23 @@ t.test('refusals at capacity are logged once per interval with a count, not once
   const gateway = await startGateway(gatewayConfig({ port: 0, databasePath: join(t.testdir(), 'gateway.db'), maxSessions: 1 }), (_level, message, fields) => void lines.push({ message, ...(fields ? { fields } : {}) }));
   t.teardown(() => gateway.stop());
   await gateway.store.addDeviceWithSecret(DEVICE_ID, DEVICE_SECRET);
+  await gateway.store.addDeviceWithSecret('another-toy', DEVICE_SECRET);
   const holder = await RawDevice.connect(gateway.url);
   t.teardown(() => holder.socket.terminate());
   await holder.hello();
   await holder.next((m) => m.type === 'welcome', 'welcome');
   for (let i = 0; i < 20; i++) {
-    const socket = new WebSocket(gateway.url);
-    const [error] = await once(socket, 'error');
-    t.match((error as Error).message, /503/, `try ${i + 1} refused`);
+    const other = await RawDevice.connect(gateway.url);
+    await other.hello({ deviceId: 'another-toy' });
+    t.match(await other.error('busy'), { retryable: true }, `try ${i + 1} told busy`);
+    t.equal((await other.closed).code, CloseCode.GoingAway);
   }
   const refusals = lines.filter((line) => /at capacity/.test(line.message));
   t.equal(refusals.length, 1, `${refusals.length} lines for 20 refusals`);
+  // The device itself, coming back while its old session still holds the last place, takes it over.
+  const again = await RawDevice.connect(gateway.url);
+  t.teardown(() => again.socket.terminate());
+  await again.hello();
+  await again.next((m) => m.type === 'welcome', 'welcome for the device replacing its own session');
+  t.equal((await holder.closed).code, CloseCode.Replaced);
 });

@@ -46,16 +46,22 @@ t.test('an authenticated socket leaves the pending pool but still counts for its
   t.match(admission.admit('10.0.0.1', noEviction), { ok: false, refusal: { status: 429, reason: 'address_connections' } }, 'three sockets from one address at most');
 });
 
-t.test('a full gateway says 503 to everyone; an ended session makes room', async (t) => {
+t.test('a full gateway still admits sockets, since one may be a device replacing its own session; a newcomer is refused only once proved', async (t) => {
   const admission = new Admission(LIMITS);
   const first = authenticated(admission, '10.0.0.1');
-  authenticated(admission, '10.0.0.2');
+  const second = authenticated(admission, '10.0.0.2');
   authenticated(admission, '10.0.0.3');
-  t.match(admission.admit('10.0.0.4', noEviction), { ok: false, refusal: { status: 503, reason: 'at_capacity' } });
+  const newcomer = ticketOf(admission, '10.0.0.4');
+  newcomer.greet();
+  t.notOk(newcomer.authenticate(false), 'every place is taken');
+  const returning = ticketOf(admission, '10.0.0.1');
+  returning.greet();
+  t.ok(returning.authenticate(true), 'a device replacing its own session has its place');
   first.end();
   first.end();
-  t.equal(admission.sessions, 2, 'ending twice frees one place');
-  t.ok(admission.admit('10.0.0.4', noEviction).ok);
+  t.equal(admission.sessions, 3, 'the old session ends, once however often told: the device is back in its place');
+  second.end();
+  t.ok(newcomer.authenticate(false), 'a place freed, the newcomer may take it');
 });
 
 t.test('a full pending pool makes room by taking a place from the address that holds the most, a silent one first', async (t) => {

@@ -14,10 +14,10 @@ export interface AdmissionLimits {
   readonly failedHelloWindowMs: number;
 }
 
-/** Why an upgrade is refused: 503 when the gateway is full for everyone, 429 when this address has had its share. */
+/** Why an upgrade is refused: 503 when the pool of sockets not yet proved is full for everyone, 429 when this address has had its share. */
 export interface AdmissionRefusal {
   readonly status: 429 | 503;
-  readonly reason: 'at_capacity' | 'pending_full' | 'address_pending' | 'address_connections' | 'address_failed_hellos';
+  readonly reason: 'pending_full' | 'address_pending' | 'address_connections' | 'address_failed_hellos';
   readonly retryAfterSeconds: number;
 }
 
@@ -50,7 +50,9 @@ const MAX_REMEMBERED_ADDRESSES = 10_000;
  * gets a place that a crowd from fewer addresses than the pool holds, and
  * strangers cannot take one from it. A crowd of one silent socket an address
  * gives way too: a socket silent for half a second is nobody's toy.
- * Authenticated sessions count against maxSessions alone.
+ * Authenticated sessions count against maxSessions alone, checked when a
+ * hello is proved rather than at the upgrade: until then nobody knows whether
+ * the socket is a device coming back to replace its own session, which has a place.
  */
 export class Admission {
   private readonly unproved = new Set<AdmissionTicket>();
@@ -84,7 +86,6 @@ export class Admission {
     if ((this.connectionsByAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) return refused(429, 'address_connections', 5000);
     const ours = this.pendingByAddress.get(address)?.size ?? 0;
     if (ours >= limits.maxPendingPerAddress) return refused(429, 'address_pending', 1000);
-    if (this.authenticatedCount >= limits.maxSessions) return refused(503, 'at_capacity', 5000);
     if (this.unproved.size >= limits.maxPendingConnections) {
       const victim = this.victimFor(ours);
       if (victim === undefined) return refused(503, 'pending_full', 1000);

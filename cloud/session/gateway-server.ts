@@ -54,8 +54,9 @@ export class GatewayServer {
 
   /** Who may open a socket and keep it: the pools and the per-address limits. */
   private readonly admission: Admission;
-  /** Upgrades refused at capacity: at most one line per CAPACITY_LOG_MS, with the count. */
+  /** Hellos refused at capacity, and upgrades refused with the pending pool full: at most one line each per CAPACITY_LOG_MS, with the count. */
   private readonly refusedAtCapacity = new OncePerInterval(CAPACITY_LOG_MS);
+  private readonly refusedPoolFull = new OncePerInterval(CAPACITY_LOG_MS);
   /** Upgrades refused for an address's share: at most one line per address per CAPACITY_LOG_MS. */
   private readonly refusedByAddress = new Map<string, OncePerInterval>();
   /** Upgrades without the trusted proxy's address header. */
@@ -196,8 +197,8 @@ export class GatewayServer {
   private logRefusal(address: string, refusal: AdmissionRefusal): void {
     if (refusal.status === 503) {
       // A crowd at the door would write a line per knock: one line per interval, with the count.
-      const refused = this.refusedAtCapacity.note();
-      if (refused !== undefined) this.deps.log('warn', 'refusing devices: at capacity', { reason: refusal.reason, sessions: this.admission.sessions, pending: this.admission.pending, refused });
+      const refused = this.refusedPoolFull.note();
+      if (refused !== undefined) this.deps.log('warn', 'refusing connections: too many not yet proved', { reason: refusal.reason, sessions: this.admission.sessions, pending: this.admission.pending, refused });
       return;
     }
     let limiter = this.refusedByAddress.get(address);
@@ -216,7 +217,12 @@ export class GatewayServer {
       admission: ticket,
       claim: (deviceId, claimant) => {
         const previous = this.byDevice.get(deviceId);
-        if (!ticket.authenticate(previous !== undefined)) return false;
+        if (!ticket.authenticate(previous !== undefined)) {
+          // A crowd of devices at a full gateway would write a line per try: one line per interval, with the count.
+          const refused = this.refusedAtCapacity.note();
+          if (refused !== undefined) this.deps.log('warn', 'refusing devices: at capacity', { sessions: this.admission.sessions, refused });
+          return false;
+        }
         this.byDevice.set(deviceId, claimant);
         previous?.close(CloseCode.Replaced, 'the device connected again');
         return true;
