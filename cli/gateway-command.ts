@@ -18,6 +18,8 @@ export const GATEWAY_HELP = `pommai gateway: run the cloud gateway (offline prov
                          behind a reverse proxy: the header with the client's address (its last
                          entry), e.g. X-Forwarded-For; per-address limits count it. Unset: the socket's
                          peer is the client and no header is believed
+  --trusted-proxies LIST the proxies whose header is believed, comma-separated addresses
+                         (default 127.0.0.1,::1: a proxy on this machine); others' is ignored
   --pair-from-stdin      read "deviceId secret" lines on stdin and register them (used by pommai sim)
 
 Prints one JSON line {"type":"listening","url":...} on stdout once it accepts devices.`;
@@ -33,6 +35,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
       'pacing-rate': { type: 'string' },
       'turn-budget-ms': { type: 'string' },
       'client-address-header': { type: 'string' },
+      'trusted-proxies': { type: 'string' },
       'pair-from-stdin': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -54,6 +57,7 @@ export async function gatewayCommand(argv: string[]): Promise<number> {
     ...(values['pacing-rate'] ? { pacing: { rate: Number(values['pacing-rate']) } } : {}),
     ...(values['turn-budget-ms'] ? { turnBudgetMs: Number(values['turn-budget-ms']) } : {}),
     ...(values['client-address-header'] ? { clientAddressHeader: values['client-address-header'] } : {}),
+    ...(values['trusted-proxies'] ? { trustedProxies: values['trusted-proxies'].split(',').map((proxy) => proxy.trim()) } : {}),
   });
   // The one place the gateway reads provider keys: the composition root below receives settings.
   const gateway = await startGateway(config, log, { providerSettings: providerSettingsFromEnv(process.env) });

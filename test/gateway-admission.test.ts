@@ -113,7 +113,12 @@ t.test('behind a proxy the client address comes from the trusted header alone', 
   const other = await tryOpen(gateway.url, '127.0.0.1', { 'x-forwarded-for': '203.0.113.7, 203.0.113.8' });
   t.ok('socket' in other, 'another client behind the same proxy has its own share');
   t.teardown(() => 'socket' in other && other.socket.terminate());
-  t.match(await tryOpen(gateway.url, '127.0.0.1'), { status: 400 }, 'a request that did not come through the proxy is refused');
+  t.match(await tryOpen(gateway.url, '127.0.0.1'), { status: 400 }, 'a request from the proxy without the header is refused');
+  // A peer that is not the proxy (it reached the gateway around it) is itself, whatever its header says.
+  const direct = await tryOpen(gateway.url, '127.0.0.11', { 'x-forwarded-for': '203.0.113.50' });
+  t.teardown(() => 'socket' in direct && direct.socket.terminate());
+  t.ok('socket' in direct);
+  t.match(await tryOpen(gateway.url, '127.0.0.11', { 'x-forwarded-for': '203.0.113.51' }), { status: 429 }, 'its forged header changed nothing: both counted as 127.0.0.11');
   t.ok(lines.some((line) => line.message === 'refusing connections without a client address'));
 });
 

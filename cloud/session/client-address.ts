@@ -5,16 +5,15 @@ export type ClientAddress = { readonly ok: true; readonly address: string; reado
 
 /**
  * Who is knocking, for the per-address limits. The socket's peer, unless the
- * gateway was told it sits behind a reverse proxy: then the named header alone
- * (its last entry, the one the nearest proxy wrote), and a request without it
- * did not come through the proxy. A header the gateway was not told to trust
- * is ignored, or anyone could claim to be anyone.
+ * gateway was told it sits behind a reverse proxy and the peer is that proxy:
+ * then the named header alone (its last entry, the one the proxy wrote), and a
+ * request from the proxy without it is refused. A header from any other peer
+ * is ignored, or anyone who can reach the gateway directly could claim to be anyone.
  */
-export function clientAddress(request: Pick<IncomingMessage, 'headers' | 'socket'>, trustedHeader: string | undefined): ClientAddress {
-  let address: string | undefined;
-  if (trustedHeader === undefined) {
-    address = request.socket.remoteAddress;
-  } else {
+export function clientAddress(request: Pick<IncomingMessage, 'headers' | 'socket'>, trustedHeader: string | undefined, trustedProxies: readonly string[] = []): ClientAddress {
+  let address: string | undefined = request.socket.remoteAddress;
+  const peer = address === undefined ? undefined : exactly(address);
+  if (trustedHeader !== undefined && peer !== undefined && trustedProxies.some((proxy) => exactly(proxy) === peer)) {
     const value = request.headers[trustedHeader.toLowerCase()];
     const last = (Array.isArray(value) ? value.join(',') : value)?.split(',').pop()?.trim();
     if (last === undefined || last === '') return { ok: false, reason: `no ${trustedHeader} header` };
@@ -33,6 +32,13 @@ export function addressKey(address: string): string {
   if (mapped) return mapped[1] as string;
   if (isIP(address) !== 6) return address;
   return `${expandIpv6(address).slice(0, 4).join(':')}::/64`;
+}
+
+/** One spelling per address, for comparing a peer with the proxies named in the config. */
+function exactly(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1] as string;
+  return isIP(address) === 6 ? expandIpv6(address).join(':') : address;
 }
 
 function expandIpv6(address: string): string[] {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { DEFAULT_VOLUME, HELLO_TIMEOUT_MS, VOLUME_RANGE } from '../../protocol/index.js';
 import type { PacingOptions } from '../turn/pace-frames.js';
 
@@ -29,6 +30,8 @@ export interface GatewayConfig {
    * X-Forwarded-For. Unset: the socket's peer is the client, and no header is believed.
    */
   readonly clientAddressHeader?: string;
+  /** The proxies whose clientAddressHeader is believed; from any other peer the header is ignored. */
+  readonly trustedProxies: readonly string[];
   /** Bytes the gateway lets pile up unsent for one device before it closes the connection as not reading (SlowReader). */
   readonly maxBufferedBytes: number;
   /**
@@ -79,6 +82,7 @@ export const DEFAULT_GATEWAY_CONFIG: GatewayConfig = Object.freeze({
   maxConnectionsPerAddress: 100,
   maxFailedHellosPerAddress: 10,
   failedHelloWindowMs: 60_000,
+  trustedProxies: Object.freeze(['127.0.0.1', '::1']),
   upgradeTimeoutMs: 5000,
   maxConcurrentSecretChecks: 2,
   maxWaitingSecretChecks: 500,
@@ -152,6 +156,9 @@ export function gatewayConfig(overrides: Overrides = {}): GatewayConfig {
   if (merged.clientAddressHeader !== undefined && !/^[A-Za-z0-9-]+$/.test(merged.clientAddressHeader)) {
     throw new ConfigError(`gateway config 'clientAddressHeader' must be a header name such as X-Forwarded-For, got '${merged.clientAddressHeader}'`);
   }
+  if (!Array.isArray(merged.trustedProxies) || !merged.trustedProxies.every((proxy) => isIP(proxy) !== 0)) {
+    throw new ConfigError(`gateway config 'trustedProxies' must be a list of IP addresses, got ${JSON.stringify(merged.trustedProxies)}`);
+  }
   if (typeof merged.databasePath !== 'string' || merged.databasePath === '') throw new ConfigError("gateway config 'databasePath' must be a file path");
-  return Object.freeze({ ...merged, heartbeat: Object.freeze(merged.heartbeat), pacing: Object.freeze(merged.pacing) });
+  return Object.freeze({ ...merged, heartbeat: Object.freeze(merged.heartbeat), pacing: Object.freeze(merged.pacing), trustedProxies: Object.freeze([...merged.trustedProxies]) });
 }

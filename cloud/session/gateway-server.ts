@@ -96,7 +96,7 @@ export class GatewayServer {
       socket.on('error', () => socket.destroy());
       // The path alone, without parsing: a request line new URL() cannot read must be a 404, not an exception.
       if ((request.url ?? '/').split('?')[0] !== DEVICE_PATH) return refuseUpgrade(socket, '404 Not Found');
-      const address = clientAddress(request, deps.config.clientAddressHeader);
+      const address = clientAddress(request, deps.config.clientAddressHeader, deps.config.trustedProxies);
       if (!address.ok) {
         const refused = gateway.refusedWithoutAddress.note();
         if (refused !== undefined) deps.log('warn', 'refusing connections without a client address', { reason: address.reason, refused });
