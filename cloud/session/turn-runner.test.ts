@@ -8,7 +8,7 @@ import { gatewayConfig } from './gateway-config.js';
 import { instantProviders } from './testing/instant-providers.js';
 import { TurnRunner, openTurn, type TurnEnd } from './turn-runner.js';
 
-async function setup(t: Test, options: Parameters<typeof instantProviders>[0] = {}) {
+async function setup(t: Test, options: Parameters<typeof instantProviders>[0] = {}, log: (level: string, message: string) => void = () => undefined) {
   const sent: GatewayMessage[] = [];
   const frames: Uint8Array[] = [];
   const written: TurnRecord[] = [];
@@ -24,7 +24,7 @@ async function setup(t: Test, options: Parameters<typeof instantProviders>[0] = 
     providers: instantProviders(options),
     toy: DEFAULT_TOY,
     turnLog: { write: (record) => void written.push(record) },
-    log: () => undefined,
+    log,
     sessionId: 'session-1',
     deviceId: () => 'toy-1',
     memory: () => memory,
@@ -165,4 +165,14 @@ t.test('a turn is on record from its first audio, before it is heard', async (t)
   turn.pcm.end();
   await ended;
   t.strictSame(written.map((record) => record.outcome), ['started', 'heard', 'answered']);
+});
+
+t.test('a turn that throws after its row was started still ends its row, as failed', async (t) => {
+  const { runner, written, sent } = await setup(t, {}, (_level, message) => {
+    if (message === 'turn ended') throw new Error('the log broke');
+  });
+  t.equal(await run(runner, 4), 'failed');
+  t.strictSame(written.map((record) => record.outcome), ['started', 'heard', 'failed'], 'not left started until the next restart');
+  t.match(written.at(-1), { turn: 4, error: { code: 'internal', message: 'the log broke' } });
+  t.match(sent.at(-1), { type: 'error', code: ErrorCode.TurnFailed, turn: 4 });
 });

@@ -146,65 +146,77 @@ export class TurnRunner {
       ...fields,
     });
     // What the turn's row says so far: nothing until audio arrives, then how far it got, then 'ended'.
-    let recorded: 'none' | 'started' | 'heard' | 'ended' = 'none';
+    let recorded = 'none' as 'none' | 'started' | 'heard' | 'ended';
+    // Whether the turn has a row, and whether its end has been handed to the log: a crash between the two must end it.
+    let rowStarted = false;
+    let rowEnded = false;
     void turn.firstAudio.then(() => {
       if (recorded !== 'none') return;
       recorded = 'started';
+      rowStarted = true;
       this.deps.turnLog.write(record({ outcome: 'started' }));
     });
-    const result = await runTurn(
-      { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, messages: (transcript) => this.deps.prompt(transcript), toy: this.deps.toy, conversationStart: this.answered === 0, anonymous: this.deps.memory()?.isEmpty ?? true },
-      this.deps.providers,
-      {
-        transcript: (text) => {
-          send({ type: 'transcript', turn: number, text });
-          if (recorded !== 'started') return;
-          recorded = 'heard';
-          this.deps.turnLog.write(record({ outcome: 'heard', transcript: text }));
+    try {
+      const result = await runTurn(
+        { audio: turn.pcm, listenStoppedAt: () => turn.listenStoppedAt, messages: (transcript) => this.deps.prompt(transcript), toy: this.deps.toy, conversationStart: this.answered === 0, anonymous: this.deps.memory()?.isEmpty ?? true },
+        this.deps.providers,
+        {
+          transcript: (text) => {
+            send({ type: 'transcript', turn: number, text });
+            if (recorded !== 'started') return;
+            recorded = 'heard';
+            this.deps.turnLog.write(record({ outcome: 'heard', transcript: text }));
+          },
+          reply: (index, text) => send({ type: 'reply', turn: number, index, text }),
+          speakStart: () => send({ type: 'speak', state: 'start', turn: number }),
+          audio: (payload) => this.deps.sendFrame(encodeAudioFrame({ kind: AudioKind.Voice, turn: number, sequence: sequence++, payload })),
         },
-        reply: (index, text) => send({ type: 'reply', turn: number, index, text }),
-        speakStart: () => send({ type: 'speak', state: 'start', turn: number }),
-        audio: (payload) => this.deps.sendFrame(encodeAudioFrame({ kind: AudioKind.Voice, turn: number, sequence: sequence++, payload })),
-      },
-      {
-        downlink: DOWNLINK_AUDIO,
-        encoder: this.encoder,
-        pacing: config.pacing,
-        sentenceQueue: 4,
-        budget: { ...DEFAULT_TURN_BUDGET, totalMs: config.turnBudgetMs },
-        ...(this.deps.replies ? { replies: this.deps.replies } : {}),
-        onRetry: (stage, error, attempt) => log('warn', 'retrying a stage', { session: sessionId, turn: number, stage, attempt, code: error.code, error: error.message, retryAfterMs: error.retryAfterMs }),
-      },
-      turn.controller.signal,
-    );
-    const timings = { ...result.timings, ...turn.extraTimings };
-    let end: TurnEnd = 'aborted';
-    // A turn cut while its fallback was tried still comes back failed: the device, already on to the next, hears nothing of it.
-    if (result.outcome !== 'aborted' && !turn.controller.signal.aborted) {
-      send({ type: 'metrics', turn: number, timings });
-      // A failed turn that still spoke its kind fallback ends like any other; a silent one is an error.
-      if (result.outcome === 'failed' && !result.spoke) {
-        send({ type: 'error', code: ErrorCode.TurnFailed, message: result.error?.message ?? 'turn failed', retryable: true, turn: number });
-        end = 'failed';
-      } else {
-        send({ type: 'speak', state: 'stop', turn: number });
-        end = 'done';
-      }
-    }
-    if (result.transcript && result.reply && result.outcome === 'answered') {
-      this.answered++;
-      // Read now, not at the start: a turn begun while the memory was still opening is remembered too.
-      void this.deps.memory()?.remember(result.transcript, result.reply);
-    }
-    const deviceId = this.deps.deviceId();
-    const hadAudio = recorded !== 'none';
-    recorded = 'ended';
-    log(result.outcome === 'failed' ? 'error' : 'info', 'turn ended', { session: sessionId, device: deviceId, turn: number, outcome: result.outcome, timings, recorded: hadAudio, ...(result.error ? { error: result.error } : {}) });
-    if (hadAudio) {
-      this.joiner.finished(
-        record({ transcript: result.transcript, reply: result.reply, outcome: result.outcome, safety: result.safety, timings, ...(result.error ? { error: result.error } : {}) }),
+        {
+          downlink: DOWNLINK_AUDIO,
+          encoder: this.encoder,
+          pacing: config.pacing,
+          sentenceQueue: 4,
+          budget: { ...DEFAULT_TURN_BUDGET, totalMs: config.turnBudgetMs },
+          ...(this.deps.replies ? { replies: this.deps.replies } : {}),
+          onRetry: (stage, error, attempt) => log('warn', 'retrying a stage', { session: sessionId, turn: number, stage, attempt, code: error.code, error: error.message, retryAfterMs: error.retryAfterMs }),
+        },
+        turn.controller.signal,
       );
+      const timings = { ...result.timings, ...turn.extraTimings };
+      let end: TurnEnd = 'aborted';
+      // A turn cut while its fallback was tried still comes back failed: the device, already on to the next, hears nothing of it.
+      if (result.outcome !== 'aborted' && !turn.controller.signal.aborted) {
+        send({ type: 'metrics', turn: number, timings });
+        // A failed turn that still spoke its kind fallback ends like any other; a silent one is an error.
+        if (result.outcome === 'failed' && !result.spoke) {
+          send({ type: 'error', code: ErrorCode.TurnFailed, message: result.error?.message ?? 'turn failed', retryable: true, turn: number });
+          end = 'failed';
+        } else {
+          send({ type: 'speak', state: 'stop', turn: number });
+          end = 'done';
+        }
+      }
+      if (result.transcript && result.reply && result.outcome === 'answered') {
+        this.answered++;
+        // Read now, not at the start: a turn begun while the memory was still opening is remembered too.
+        void this.deps.memory()?.remember(result.transcript, result.reply);
+      }
+      const deviceId = this.deps.deviceId();
+      const hadAudio = recorded !== 'none';
+      recorded = 'ended';
+      log(result.outcome === 'failed' ? 'error' : 'info', 'turn ended', { session: sessionId, device: deviceId, turn: number, outcome: result.outcome, timings, recorded: hadAudio, ...(result.error ? { error: result.error } : {}) });
+      if (hadAudio) {
+        rowEnded = true;
+        this.joiner.finished(
+          record({ transcript: result.transcript, reply: result.reply, outcome: result.outcome, safety: result.safety, timings, ...(result.error ? { error: result.error } : {}) }),
+        );
+      }
+      return end;
+    } catch (error) {
+      // The pipeline is built never to throw; if it did, a row already started must still say how the turn ended.
+      recorded = 'ended';
+      if (rowStarted && !rowEnded) this.joiner.finished(record({ outcome: 'failed', error: { code: 'internal', message: (error as Error).message } }));
+      throw error;
     }
-    return end;
   }
 }
