@@ -174,3 +174,30 @@ t.test('what no store would take is refused at once, as the store refuses it', a
   t.equal(memories.pending, 0);
   t.equal(memories.spilled, 0);
 });
+
+t.test('an older save that fails after a newer one was saved is not retried over it (a store whose saves overlap)', async (t) => {
+  const saved: string[] = [];
+  let failFirst: ((error: Error) => void) | undefined;
+  const { ProviderError } = await import('../providers/provider-error.js');
+  const store = {
+    conversation: async () => undefined,
+    saveConversation: async (_device: string, _toy: string, conversation: Conversation) => {
+      if (failFirst === undefined && saved.length === 0 && conversation.summary === 'talked 1 times') {
+        await new Promise<void>((_, reject) => (failFirst = reject));
+      }
+      saved.push(conversation.summary);
+    },
+  };
+  const clock = manualSchedule();
+  const log = recorder();
+  const memories = new ConversationLog({ store, fallbackPath: conversationFallbackPathFor(join(t.testdir(), 'pommai.db')), log: log.log, schedule: clock.schedule });
+  const older = memories.saveConversation('toy-1', 'bear', talk(1));
+  await new Promise((resolve) => setImmediate(resolve));
+  await memories.saveConversation('toy-1', 'bear', talk(2));
+  t.same(saved, ['talked 2 times'], 'the newer state is in the store');
+  failFirst!(new ProviderError('store_busy', 'busy', { retryable: true }));
+  await older;
+  t.equal(clock.calls.length, 0, 'no retry of the older state is scheduled');
+  await memories.flush();
+  t.same(saved, ['talked 2 times'], 'and the flush did not write it either');
+});

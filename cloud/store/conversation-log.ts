@@ -48,6 +48,7 @@ export class ConversationLog {
   readonly #spill: SpillFile;
   readonly #log: Log;
   readonly #retries: RetryLoop;
+  readonly #inFlight = new Map<string, Pending>();
   readonly #maxPending: number;
   readonly #pending = new Map<string, Pending>();
 
@@ -98,10 +99,15 @@ export class ConversationLog {
       this.#pending.set(id, entry);
       return;
     }
+    // The newest state of each memory being saved: an older save that fails after a newer one was
+    // saved must not be retried over it (a store whose saves overlap, Convex's, would let that happen).
+    this.#inFlight.set(id, entry);
     try {
       await this.#store.saveConversation(deviceId, toyId, entry);
     } catch (err) {
-      this.#failed(id, entry, asStoreError(err));
+      if (this.#inFlight.get(id) === entry) this.#failed(id, entry, asStoreError(err));
+    } finally {
+      if (this.#inFlight.get(id) === entry) this.#inFlight.delete(id);
     }
   }
 
