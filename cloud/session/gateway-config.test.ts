@@ -11,6 +11,11 @@ t.test('a bad value is an error naming its key', async (t) => {
   t.throws(() => gatewayConfig({ maxFramesPerSecond: 5 }), new ConfigError("gateway config 'maxFramesPerSecond' must be an integer in 20..1000000, got 5"));
   t.throws(() => gatewayConfig({ upgradeTimeoutMs: 1.5 }), { code: 'bad_config', message: /upgradeTimeoutMs/ });
   t.throws(() => gatewayConfig({ maxConcurrentSecretChecks: 0 }), /maxConcurrentSecretChecks/);
+  t.throws(() => gatewayConfig({ maxPendingPerAddress: 0 }), /maxPendingPerAddress/);
+  t.throws(() => gatewayConfig({ failedHelloWindowMs: 10 }), /failedHelloWindowMs/);
+  t.throws(() => gatewayConfig({ clientAddressHeader: 'X Forwarded' }), /clientAddressHeader/);
+  t.throws(() => gatewayConfig({ trustedProxies: ['proxy.local'] }), /trustedProxies.*list of IP addresses/);
+  t.same(gatewayConfig({ trustedProxies: ['10.0.0.5', 'fd00::1'] }).trustedProxies, ['10.0.0.5', 'fd00::1']);
 });
 
 t.test('a gateway whose clock runs faster hears its devices faster too, unless told otherwise', async (t) => {
