@@ -4,15 +4,15 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { createOpusEncoder } from '../audio/opus-codec.js';
 import { DEFAULT_SIMULATED_LATENCIES } from '../cloud/providers/testing/simulated/simulated-latencies.js';
-import { simulatedSpeech } from '../cloud/providers/testing/simulated/simulated-speech.js';
+import { simulatedUplink } from '../cloud/providers/testing/simulated/simulated-uplink.js';
 import { LegitDevice } from '../cloud/session/testing/legit-device.js';
-import { PROTOCOL_VERSION, UPLINK_AUDIO, frameSamples } from '../protocol/index.js';
+import { PROTOCOL_VERSION, UPLINK_AUDIO } from '../protocol/index.js';
 import { BenchGateway } from './bench-gateway.js';
 import { coresBusy, machineCpuTimes } from './machine-cpu.js';
 import { percentile } from './percentile.js';
 import { MemoryWatch, processMemory } from './process-memory.js';
+import { UsageError, runBench } from './bench-cli.js';
 
 /**
  * bench/attack: the attacks of issue 10's findings, each against the real gateway in a child
@@ -58,8 +58,6 @@ interface AttackFigures {
   readonly toyTurnMsQuietMedian: number | null;
   readonly closeCodes: Readonly<Record<string, number>>;
 }
-
-class UsageError extends Error {}
 
 const hello = (deviceId: string, secret: string) => JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, deviceId, secret, firmware: 'attack', audio: UPLINK_AUDIO, capabilities: [] });
 
@@ -294,10 +292,7 @@ async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) throw new UsageError(`--seconds must be an integer in 1..3600, got '${values.seconds}'`);
   if (values.only !== undefined && !(ATTACKS as readonly string[]).includes(values.only)) throw new UsageError(`--only must be one of ${ATTACKS.join(', ')}, got '${values.only}'`);
   const attacks = values.only === undefined ? ATTACKS : [values.only as Attack];
-  const encoder = createOpusEncoder({ sampleRate: UPLINK_AUDIO.sampleRate, frameMs: UPLINK_AUDIO.frameMs, bitrate: 16_000, application: 'voip' });
-  const speech = simulatedSpeech(1.02, UPLINK_AUDIO.sampleRate);
-  const samples = frameSamples(UPLINK_AUDIO);
-  const opus = Array.from({ length: 17 }, (_, i) => encoder.encode(speech.subarray(i * samples, (i + 1) * samples)));
+  const opus = simulatedUplink(17);
   const machineFrom = machineCpuTimes();
   const results = [];
   for (const attack of attacks) {
@@ -319,13 +314,4 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`attack: ${(error as Error).message.split('\n')[0]}${usage ? ' (see --help)' : ''}\n`);
-    process.exitCode = usage ? 2 : 1;
-  },
-);
+runBench('attack', main);

@@ -2,15 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createOpusEncoder } from '../audio/opus-codec.js';
 import { DEFAULT_SIMULATED_LATENCIES } from '../cloud/providers/testing/simulated/simulated-latencies.js';
-import { simulatedSpeech } from '../cloud/providers/testing/simulated/simulated-speech.js';
+import { simulatedUplink } from '../cloud/providers/testing/simulated/simulated-uplink.js';
 import { lastFuzzHost, runFuzz, type FuzzSummary } from '../cloud/session/testing/fuzz-run.js';
 import { LegitDevice, type LegitTurn } from '../cloud/session/testing/legit-device.js';
-import { UPLINK_AUDIO, frameSamples } from '../protocol/index.js';
 import { BenchGateway } from './bench-gateway.js';
 import { coresBusy, machineCpuTimes } from './machine-cpu.js';
 import { MemoryWatch, processMemory } from './process-memory.js';
+import { UsageError, intFlag, runBench } from './bench-cli.js';
 
 /**
  * bench/fuzz: the seeded fuzzing stream of test/gateway-fuzz.test.ts, longer, against the real
@@ -67,14 +66,6 @@ interface FuzzFigures {
   readonly ok: boolean;
 }
 
-class UsageError extends Error {}
-
-function int(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got '${value}'`);
-  return n;
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -93,11 +84,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const frames = int('frames', values.frames, 1, 1_000_000_000);
-  const seconds = int('seconds', values.seconds, 1, 86_400);
-  const seed = int('seed', values.seed, 0, 2 ** 31 - 1);
-  const workers = int('workers', values.workers, 1, 15);
-  const rate = int('rate', values.rate, 20, 100_000);
+  const frames = intFlag('frames', values.frames, 1, 1_000_000_000);
+  const seconds = intFlag('seconds', values.seconds, 1, 86_400);
+  const seed = intFlag('seed', values.seed, 0, 2 ** 31 - 1);
+  const workers = intFlag('workers', values.workers, 1, 15);
+  const rate = intFlag('rate', values.rate, 20, 100_000);
   let extra: Record<string, unknown>;
   try {
     extra = JSON.parse(values['config-json']) as Record<string, unknown>;
@@ -109,10 +100,7 @@ async function main(argv: string[]): Promise<number> {
 
   const devices = Array.from({ length: workers }, (_, i) => ({ id: `fuzz-${i + 1}`, secret: randomBytes(18).toString('base64url') }));
   const toy = { id: 'legit-toy', secret: randomBytes(18).toString('base64url') };
-  const encoder = createOpusEncoder({ sampleRate: UPLINK_AUDIO.sampleRate, frameMs: UPLINK_AUDIO.frameMs, bitrate: 16_000, application: 'voip' });
-  const speech = simulatedSpeech(1.02, UPLINK_AUDIO.sampleRate);
-  const samples = frameSamples(UPLINK_AUDIO);
-  const opus = Array.from({ length: 17 }, (_, i) => encoder.encode(speech.subarray(i * samples, (i + 1) * samples)));
+  const opus = simulatedUplink(17);
 
   progress(`fuzz: starting the gateway (simulated providers, per-device allowance ${rate}/s)`);
   const gateway = await BenchGateway.start({
@@ -256,13 +244,4 @@ function print(f: FuzzFigures, lastLog: readonly string[]): void {
   if (!f.ok && lastLog.length > 0) out(`gateway's last log lines:\n  ${lastLog.join('\n  ')}`);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`fuzz: ${(error as Error).message.split('\n')[0]}${usage ? ' (see --help)' : ''}\n`);
-    process.exitCode = usage ? 2 : 1;
-  },
-);
+runBench('fuzz', main);

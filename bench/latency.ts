@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createOpusEncoder } from '../audio/opus-codec.js';
 import { DEFAULT_SIMULATED_LATENCIES, type SimulatedLatencies } from '../cloud/providers/testing/simulated/simulated-latencies.js';
-import { simulatedSpeech } from '../cloud/providers/testing/simulated/simulated-speech.js';
+import { simulatedUplink } from '../cloud/providers/testing/simulated/simulated-uplink.js';
 import { normalizePhrase } from '../cloud/providers/stt/normalize-phrase.js';
-import { UPLINK_AUDIO, frameSamples } from '../protocol/index.js';
+import { UPLINK_AUDIO } from '../protocol/index.js';
 import { BenchGateway } from './bench-gateway.js';
 import { criticalPath, type CriticalPath } from './critical-path.js';
 import { EventLoopLag, type LagSummary } from './event-loop-lag.js';
@@ -276,10 +275,7 @@ async function main(argv: string[]): Promise<number> {
 
   const path = await criticalPath(latencies, REPLY);
   // Encoded once: the devices' CPU goes to the sockets, not to Opus.
-  const encoder = createOpusEncoder({ sampleRate: 16_000, frameMs: 60, bitrate: 16_000, application: 'voip' });
-  const speech = simulatedSpeech((UTTERANCE_FRAMES * UPLINK_AUDIO.frameMs) / 1000, UPLINK_AUDIO.sampleRate);
-  const frame = frameSamples(UPLINK_AUDIO);
-  const uplink = Array.from({ length: UTTERANCE_FRAMES }, (_, i) => encoder.encode(speech.subarray(i * frame, (i + 1) * frame)));
+  const uplink = simulatedUplink(UTTERANCE_FRAMES);
 
   const results: RunResult[] = [];
   for (const devices of deviceCounts) {

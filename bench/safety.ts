@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LocalSafetyFilter } from '../cloud/providers/safety/local-safety-filter.js';
 import { GUARDIAN_CATEGORIES, HELD_OUT_SHA256, corpusHash, readCorpus, type CorpusLine, type CorpusPart } from '../cloud/providers/safety/testing/safety-corpus.js';
+import { UsageError, runBench } from './bench-cli.js';
 
 /**
  * bench/safety: the local safety filter on the labelled corpus, by default its held-out part
@@ -19,8 +20,6 @@ const HELP = `node dist-bench/bench/safety.js [options]
 A block counts as caught; for a line whose label is allow (safe, or a child giving personal details
 that are to be taken out, not blocked) a block is a false block. Exits 0, 1 when the corpus is not
 the one committed (its hash differs), 2 on bad usage.`;
-
-class UsageError extends Error {}
 
 interface Rate {
   readonly of: number;
@@ -99,13 +98,4 @@ async function main(argv: string[]): Promise<number> {
   return figures.committed === false ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`safety: ${(error as Error).message.split('\n')[0]}${usage ? ' (see --help)' : ''}\n`);
-    process.exitCode = usage ? 2 : 1;
-  },
-);
+runBench('safety', main);

@@ -3,19 +3,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { createOpusEncoder } from '../audio/opus-codec.js';
 import { DEFAULT_SIMULATED_LATENCIES } from '../cloud/providers/testing/simulated/simulated-latencies.js';
-import { simulatedSpeech } from '../cloud/providers/testing/simulated/simulated-speech.js';
+import { simulatedUplink } from '../cloud/providers/testing/simulated/simulated-uplink.js';
 import { normalizePhrase } from '../cloud/providers/stt/normalize-phrase.js';
 import { MAX_TURN_LIMIT, SqliteStore } from '../cloud/store/sqlite-store.js';
 import { fallbackPathFor } from '../cloud/store/turn-log.js';
-import { MAX_TURN, UPLINK_AUDIO, frameSamples } from '../protocol/index.js';
+import { MAX_TURN, UPLINK_AUDIO } from '../protocol/index.js';
 import { BenchGateway } from './bench-gateway.js';
 import { criticalPath } from './critical-path.js';
 import { LatencyDevice, type DeviceTurn, type ExpectedTurn } from './latency-device.js';
 import { coresBusy, machineCpuTimes } from './machine-cpu.js';
 import { percentile } from './percentile.js';
 import { MemoryWatch, processMemory } from './process-memory.js';
+import { UsageError, intFlag, runBench } from './bench-cli.js';
 
 /**
  * bench/soak: many simulated toys talking to one gateway for a long time (simulated providers at
@@ -50,8 +50,6 @@ const BOUND_MS = 60_000;
 const CONNECTING_PER_ADDRESS = 4;
 const PROGRESS_MS = 30_000;
 const FIRST_HOST = 2;
-
-class UsageError extends Error {}
 
 interface SoakTurn extends DeviceTurn {
   readonly device: string;
@@ -96,12 +94,6 @@ function random(seed: number): () => number {
   };
 }
 
-function int(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got '${value}'`);
-  return n;
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -121,8 +113,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const count = int('devices', values.devices, 1, 5000);
-  const perAddress = int('per-address', values['per-address'], 1, 1000);
+  const count = intFlag('devices', values.devices, 1, 5000);
+  const perAddress = intFlag('per-address', values['per-address'], 1, 1000);
   const addresses = Math.ceil(count / perAddress);
   if (FIRST_HOST + addresses - 1 > 254) throw new UsageError(`${count} devices at ${perAddress} per address need more than 127.0.0.2..254: raise --per-address`);
   const minutes = Number(values.minutes);
@@ -132,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
   const [thinkMin, thinkMax] = [Number(think[1]), Number(think[2])];
   const pacingRate = Number(values['pacing-rate']);
   if (!(pacingRate > 0 && pacingRate <= 1000)) throw new UsageError(`--pacing-rate must be in (0, 1000], got '${values['pacing-rate']}'`);
-  const seed = int('seed', values.seed, 0, 2 ** 31 - 1);
+  const seed = intFlag('seed', values.seed, 0, 2 ** 31 - 1);
   let extra: unknown;
   try {
     extra = JSON.parse(values['config-json']);
@@ -145,10 +137,7 @@ async function main(argv: string[]): Promise<number> {
   const latencies = DEFAULT_SIMULATED_LATENCIES;
   const path = await criticalPath(latencies, REPLY);
   const expected: ExpectedTurn = { transcript: normalizePhrase(UTTERANCE), firstChunk: path.firstChunk, reply: REPLY };
-  const encoder = createOpusEncoder({ sampleRate: UPLINK_AUDIO.sampleRate, frameMs: UPLINK_AUDIO.frameMs, bitrate: 16_000, application: 'voip' });
-  const speech = simulatedSpeech((UTTERANCE_FRAMES * UPLINK_AUDIO.frameMs) / 1000, UPLINK_AUDIO.sampleRate);
-  const samples = frameSamples(UPLINK_AUDIO);
-  const uplink = Array.from({ length: UTTERANCE_FRAMES }, (_, i) => encoder.encode(speech.subarray(i * samples, (i + 1) * samples)));
+  const uplink = simulatedUplink(UTTERANCE_FRAMES);
 
   const toys = Array.from({ length: count }, (_, i) => ({
     id: `soak-${String(i + 1).padStart(4, '0')}`,
@@ -330,13 +319,4 @@ function print(f: SoakFigures): void {
   out(f.ok ? 'result: ok' : 'result: FAILED');
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`soak: ${(error as Error).message.split('\n')[0]}${usage ? ' (see --help)' : ''}\n`);
-    process.exitCode = usage ? 2 : 1;
-  },
-);
+runBench('soak', main);

@@ -1,15 +1,14 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { createOpusEncoder } from '../audio/opus-codec.js';
 import { startGateway } from '../cloud/gateway-main.js';
-import { simulatedSpeech } from '../cloud/providers/testing/simulated/simulated-speech.js';
+import { simulatedUplink } from '../cloud/providers/testing/simulated/simulated-uplink.js';
 import { gatewayConfig } from '../cloud/session/gateway-config.js';
 import { MAX_TURN_LIMIT, SqliteStore } from '../cloud/store/sqlite-store.js';
 import { runFuzz, lastFuzzHost } from '../cloud/session/testing/fuzz-run.js';
 import { instantProviders } from '../cloud/session/testing/instant-providers.js';
 import { LegitDevice, type LegitTurn } from '../cloud/session/testing/legit-device.js';
-import { CloseCode, UPLINK_AUDIO, frameSamples } from '../protocol/index.js';
+import { CloseCode } from '../protocol/index.js';
 
 /**
  * A bounded fuzz run against a live gateway (issue 10): a fixed seed's stream of connections,
@@ -64,10 +63,7 @@ t.test(`${FRAMES} fuzzed frames from ${WORKERS} clients at once: only protocol a
   const toy = { deviceId: 'legit-toy', secret: `legit-secret-${SEED}` };
   await gateway.store.addDeviceWithSecret(toy.deviceId, toy.secret);
 
-  const encoder = createOpusEncoder({ sampleRate: UPLINK_AUDIO.sampleRate, frameMs: UPLINK_AUDIO.frameMs, bitrate: 16_000, application: 'voip' });
-  const speech = simulatedSpeech(0.6, UPLINK_AUDIO.sampleRate);
-  const samples = frameSamples(UPLINK_AUDIO);
-  const opus = Array.from({ length: 10 }, (_, i) => encoder.encode(speech.subarray(i * samples, (i + 1) * samples)));
+  const opus = simulatedUplink(10);
 
   // The toy stands apart from every fuzzing address.
   const localAddress = `127.0.0.${lastFuzzHost(WORKERS) + 1}`;
